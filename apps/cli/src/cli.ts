@@ -1,0 +1,206 @@
+import {
+  AuthorizeDecision,
+  AuthorizeRequest,
+  checkClientIdUrl,
+  checkDocumentSize,
+  CheckResult,
+  decideAuthorization,
+  DEFAULT_TENANT_POLICY,
+  Finding,
+  parseTenantPolicy,
+  TenantPolicy,
+  validateMetadataDocument,
+} from '@cimd/core';
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readJsonInput, UsageError } from './input';
+
+/** Where the CLI reads and writes, so tests can run it in-process. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  stdin: () => AsyncIterable<Buffer | string>;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+/** Run `cimd` with the arguments after the program name; resolves to the exit code. */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command('cimd')
+    .description('Check OAuth Client ID Metadata Documents the way cimd-gateway does.')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run "cimd --help" for usage)');
+
+  program
+    .command('check-url')
+    .description('check a client_id against the client identifier URL rules')
+    .argument('<url>', 'the client_id to check')
+    .option('--json', 'print one JSON object')
+    .action((url: string, opts: { json?: boolean }) => {
+      const result = checkClientIdUrl(url);
+      exitCode = printCheck({ valid: result.valid, errors: result.errors, warnings: result.warnings }, opts.json, io);
+    });
+
+  program
+    .command('lint')
+    .description('check a metadata document against the document rules')
+    .argument('<file>', 'the document, or - for standard input')
+    .option('--client-id <url>', 'the URL the document is published at (default: its own client_id)')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, opts: { clientId?: string; json?: boolean }) => {
+      const input = await readJsonInput(file, io.stdin);
+      const check = validateMetadataDocument(input.value, clientIdOption(opts.clientId));
+      const size = checkDocumentSize(input.byteLength);
+      const out: CheckResult & { document?: unknown } = {
+        valid: check.valid,
+        errors: check.errors,
+        warnings: size ? [...check.warnings, size] : check.warnings,
+      };
+      if (check.document) out.document = check.document;
+      exitCode = printCheck(out, opts.json, io);
+    });
+
+  program
+    .command('authorize-check')
+    .description('the decision the gateway would give for an authorization request, offline')
+    .requiredOption('--document <file>', 'the client metadata document, or - for standard input')
+    .requiredOption('--redirect-uri <uri>', 'the redirect_uri of the request')
+    .option('--client-id <url>', "the client_id of the request (default: the document's client_id)")
+    .option('--response-type <type>', 'the response_type of the request', 'code')
+    .option('--scope <scope>', 'the scope of the request')
+    .addOption(
+      new Option('--code-challenge-method <method>', 'the PKCE method of the request').default(
+        'S256',
+        'S256; pass "" to send none',
+      ),
+    )
+    .option('--policy <file>', 'tenant policy as JSON (default: the default policy)')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: AuthorizeOptions) => {
+      const input = await readJsonInput(opts.document, io.stdin);
+      const policy = opts.policy ? await readPolicy(opts.policy, io) : DEFAULT_TENANT_POLICY;
+      const clientId = opts.clientId ?? documentClientId(input.value);
+      const request: AuthorizeRequest = {
+        client_id: clientId,
+        redirect_uri: opts.redirectUri,
+        response_type: opts.responseType,
+      };
+      if (opts.scope !== undefined) request.scope = opts.scope;
+      if (opts.codeChallengeMethod !== '') request.code_challenge_method = opts.codeChallengeMethod;
+      const decision = decideAuthorization({
+        request,
+        document: validateMetadataDocument(input.value, { clientId }),
+        policy,
+        // Offline there is no gateway copy of the logo: show the document's own logo_uri.
+        logoUrl: (uri) => uri,
+      });
+      io.stdout(opts.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
+      exitCode = decision.decision === 'allow' ? EXIT_OK : EXIT_INVALID;
+    });
+
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through here with code 0; everything else is a usage error.
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      io.stderr(`cimd: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr(`cimd: unexpected error: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+interface AuthorizeOptions {
+  document: string;
+  redirectUri: string;
+  clientId?: string;
+  responseType: string;
+  scope?: string;
+  codeChallengeMethod: string;
+  policy?: string;
+  json?: boolean;
+}
+
+function clientIdOption(clientId: string | undefined): { clientId?: string } {
+  return clientId === undefined ? {} : { clientId };
+}
+
+function documentClientId(doc: unknown): string {
+  const id = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>).client_id : undefined;
+  if (typeof id !== 'string') {
+    throw new UsageError('the document has no string client_id; pass the client_id of the request with --client-id.');
+  }
+  return id;
+}
+
+async function readPolicy(path: string, io: CliIo): Promise<TenantPolicy> {
+  const input = await readJsonInput(path, io.stdin);
+  const parsed = parseTenantPolicy(input.value);
+  if (!parsed.ok) throw new UsageError(`${path} is not a valid tenant policy:\n  ${parsed.errors.join('\n  ')}`);
+  return parsed.policy;
+}
+
+function printCheck(result: CheckResult & { document?: unknown }, json: boolean | undefined, io: CliIo): number {
+  if (json) {
+    io.stdout(`${JSON.stringify(result)}\n`);
+  } else {
+    const counts = `${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}`;
+    const lines = [`${result.valid ? 'valid' : 'invalid'} (${counts})`];
+    for (const e of result.errors) lines.push(findingLine('error', e));
+    for (const w of result.warnings) lines.push(findingLine('warning', w));
+    io.stdout(`${lines.join('\n')}\n`);
+  }
+  return result.valid ? EXIT_OK : EXIT_INVALID;
+}
+
+function findingLine(kind: string, f: Finding): string {
+  return `  ${kind.padEnd(7)} ${f.code}: ${f.message}`;
+}
+
+function formatDecision(d: AuthorizeDecision): string {
+  const lines: string[] = [];
+  if (d.decision === 'allow') {
+    lines.push('allow');
+  } else {
+    lines.push(`deny: ${d.error ?? 'error'} (${d.reason ?? 'unknown'})`, `  ${d.error_description ?? ''}`);
+  }
+  const c = d.client;
+  if (c) {
+    lines.push(`  client:   ${c.name !== undefined ? `${c.name} ` : ''}(${c.host})`);
+    if (c.redirect_host !== undefined) lines.push(`  redirect: ${c.redirect_host}`);
+    if (c.logo_url !== undefined) lines.push(`  logo:     ${c.logo_url}`);
+  }
+  if (d.trust) {
+    lines.push(`  trust:    ${d.trust.level}`);
+    if (d.trust.warnings.length > 0) lines.push(`  warnings: ${d.trust.warnings.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function version(): string {
+  // Walk up from this file: the same code runs from apps/ under Jest and from dist/ when built.
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cimd-gateway' && pkg.version) return pkg.version;
+    } catch {
+      // not here; keep walking
+    }
+  }
+  return 'unknown';
+}

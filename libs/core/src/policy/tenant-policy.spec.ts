@@ -1,0 +1,85 @@
+import { checkClientIdUrl } from '../client-id/client-id-url';
+import {
+  DEFAULT_TENANT_POLICY,
+  evaluateClientIdPolicy,
+  hostMatches,
+  parseTenantPolicy,
+  TenantPolicy,
+} from './tenant-policy';
+
+function policy(input: unknown): TenantPolicy {
+  const r = parseTenantPolicy(input);
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.policy;
+}
+
+describe('tenant policy', () => {
+  it('defaults every field, so {} and undefined are complete policies', () => {
+    expect(policy({})).toEqual(DEFAULT_TENANT_POLICY);
+    expect(policy(undefined)).toEqual(DEFAULT_TENANT_POLICY);
+    expect(DEFAULT_TENANT_POLICY).toMatchObject({
+      allowlist_only: false,
+      allow_loopback_redirects: true,
+      require_pkce_s256_for_public_clients: true,
+      require_client_name: false,
+      stale_if_error_seconds: 3600,
+    });
+  });
+
+  it.each([
+    [{ allow_hosts: 'example.com' }, 'allow_hosts: Invalid input: expected array, received string'],
+    [{ deny_hosts: ['ok.example', 'http://bad.example'] }, 'deny_hosts[1]: must be a host name'],
+    [{ deny_hosts: ['*'] }, 'deny_hosts[0]: must be a host name'],
+    [{ allowlist_only: 'yes' }, 'allowlist_only: Invalid input: expected boolean'],
+    [{ stale_if_error_seconds: -1 }, 'stale_if_error_seconds: Too small'],
+    [{ stale_if_error_seconds: 1.5 }, 'stale_if_error_seconds: Invalid input: expected int'],
+    [{ alow_hosts: [] }, 'policy: unknown field(s) alow_hosts'],
+    [[], 'policy: Invalid input: expected object, received array'],
+  ])('refuses %j with a message naming the field', (input, message) => {
+    const r = parseTenantPolicy(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toContain(message);
+  });
+
+  it('lower-cases host patterns', () => {
+    expect(policy({ deny_hosts: ['*.Example.COM'] }).deny_hosts).toEqual(['*.example.com']);
+  });
+
+  it.each([
+    ['example.com', 'example.com', true],
+    ['www.example.com', 'example.com', false],
+    ['www.example.com', '*.example.com', true],
+    ['a.b.example.com', '*.example.com', true],
+    ['example.com', '*.example.com', false],
+    ['badexample.com', '*.example.com', false],
+    ['example.com.evil.net', 'example.com', false],
+  ])('host %s against pattern %s: %s', (host, pattern, expected) => {
+    expect(hostMatches(host, pattern)).toBe(expected);
+  });
+
+  describe('evaluateClientIdPolicy (before any fetch)', () => {
+    const url = (s: string) => {
+      const u = checkClientIdUrl(s).url;
+      if (!u) throw new Error(`bad url ${s}`);
+      return u;
+    };
+    it('lets everything through under the default policy', () => {
+      expect(evaluateClientIdPolicy(url('https://x.example/c'), DEFAULT_TENANT_POLICY)).toBeUndefined();
+    });
+    it('deny wins over allow', () => {
+      const p = policy({ allow_hosts: ['*.example.com'], deny_hosts: ['bad.example.com'] });
+      expect(evaluateClientIdPolicy(url('https://bad.example.com/c'), p)?.reason).toBe('policy.host_denied');
+      expect(evaluateClientIdPolicy(url('https://good.example.com/c'), p)).toBeUndefined();
+    });
+    it('matches hosts case-insensitively, because the host policy is about the host', () => {
+      const p = policy({ deny_hosts: ['evil.example'] });
+      expect(evaluateClientIdPolicy(url('https://EVIL.example/c'), p)?.reason).toBe('policy.host_denied');
+    });
+    it('compares allowlisted client_ids exactly', () => {
+      const p = policy({ allowlist_only: true, allowed_client_ids: ['https://a.example/c'] });
+      expect(evaluateClientIdPolicy(url('https://a.example/c'), p)).toBeUndefined();
+      expect(evaluateClientIdPolicy(url('https://A.example/c'), p)?.reason).toBe('policy.not_allowlisted');
+      expect(evaluateClientIdPolicy(url('https://a.example/c?x'), p)?.reason).toBe('policy.not_allowlisted');
+    });
+  });
+});

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { ClientIdUrl } from '../client-id/client-id-url';
+import { quote, RuleCode } from '../findings';
+
+// `example.com` matches that host only; `*.example.com` matches every subdomain (not the apex).
+const HOST_PATTERN = /^(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
+const hostPattern = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .refine((s) => HOST_PATTERN.test(s), {
+    message: 'must be a host name such as "example.com" or a wildcard such as "*.example.com"',
+  });
+
+/**
+ * What one tenant (authorization server) accepts. Every field has a default, so `{}` is a
+ * complete policy; unknown fields are refused so that a typo never silently weakens it.
+ */
+export const TenantPolicySchema = z
+  .object({
+    /** Hosts whose client_ids may be used; empty means any host not denied. */
+    allow_hosts: z.array(hostPattern).default([]),
+    /** Hosts whose client_ids are refused before anything is fetched. Wins over allow_hosts. */
+    deny_hosts: z.array(hostPattern).default([]),
+    /** Accept only the client_ids listed in allowed_client_ids (draft §6.10). */
+    allowlist_only: z.boolean().default(false),
+    allowed_client_ids: z.array(z.string()).default([]),
+    /** Client_ids shown as trusted, by name and logo. */
+    trusted_client_ids: z.array(z.string()).default([]),
+    /** Show name and logo of clients that are not trusted (otherwise only the host). */
+    show_untrusted_name_and_logo: z.boolean().default(true),
+    allow_loopback_redirects: z.boolean().default(true),
+    allow_private_use_scheme_redirects: z.boolean().default(true),
+    /** Refuse https redirect URIs on another host than the client_id (draft §6.1). */
+    same_origin_https_redirects: z.boolean().default(false),
+    /** Public clients (auth method "none") must send code_challenge_method S256. */
+    require_pkce_s256_for_public_clients: z.boolean().default(true),
+    /** Refuse documents without client_name (MCP requires it). */
+    require_client_name: z.boolean().default(false),
+    /** Warn on the consent screen while a client was first seen less than this long ago. */
+    new_client_warning_seconds: z.number().int().min(0).default(86_400),
+    /** How long an expired document may still be served while its origin fails transiently. */
+    stale_if_error_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(3_600),
+  })
+  .strict();
+
+export type TenantPolicy = z.output<typeof TenantPolicySchema>;
+export type TenantPolicyInput = z.input<typeof TenantPolicySchema>;
+
+export const DEFAULT_TENANT_POLICY: TenantPolicy = TenantPolicySchema.parse({});
+
+export type PolicyParse = { ok: true; policy: TenantPolicy } | { ok: false; errors: string[] };
+
+/** Validate a policy from an API body or a file, with one readable line per problem. */
+export function parseTenantPolicy(input: unknown): PolicyParse {
+  const r = TenantPolicySchema.safeParse(input ?? {});
+  if (r.success) return { ok: true, policy: r.data };
+  return {
+    ok: false,
+    errors: r.error.issues.map((issue) => {
+      const path =
+        issue.path.length > 0
+          ? issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('')
+          : 'policy';
+      if (issue.code === 'unrecognized_keys') return `${path}: unknown field(s) ${issue.keys.join(', ')}`;
+      return `${path}: ${issue.message}`;
+    }),
+  };
+}
+
+export function hostMatches(host: string, pattern: string): boolean {
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1));
+  return host === pattern;
+}
+
+export interface PolicyDenial {
+  reason: RuleCode;
+  description: string;
+}
+
+/**
+ * The tenant's verdict on a client_id before its document is read: a denied client_id is
+ * never fetched. Undefined means the client_id may proceed.
+ */
+export function evaluateClientIdPolicy(url: ClientIdUrl, policy: TenantPolicy): PolicyDenial | undefined {
+  if (policy.allowlist_only && !policy.allowed_client_ids.includes(url.value)) {
+    return {
+      reason: 'policy.not_allowlisted',
+      description: `This authorization server accepts only pre-registered clients, and ${quote(url.value)} is not one of them.`,
+    };
+  }
+  const denied = policy.deny_hosts.find((p) => hostMatches(url.host, p));
+  if (denied !== undefined) {
+    return {
+      reason: 'policy.host_denied',
+      description: `Clients hosted on ${quote(url.host)} are not accepted by this authorization server (rule ${quote(denied)}).`,
+    };
+  }
+  if (policy.allow_hosts.length > 0 && !policy.allow_hosts.some((p) => hostMatches(url.host, p))) {
+    return {
+      reason: 'policy.host_denied',
+      description: `Clients hosted on ${quote(url.host)} are not accepted by this authorization server; only listed hosts are.`,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm start`: run the gateway and the fetcher as two processes against the local Redis and
+ * PostgreSQL, with development defaults. Each line is prefixed with the process it came
+ * from; Ctrl-C (or SIGTERM) stops both; if one exits, the other is stopped too.
+ */
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const root = path.join(__dirname, '..');
+const apps = [
+  { name: 'gateway', entry: 'dist/apps/gateway/src/main.js' },
+  { name: 'fetcher', entry: 'dist/apps/fetcher/src/main.js' },
+];
+
+const children = apps.map(({ name, entry }) => {
+  const child = spawn(process.execPath, [path.join(root, entry)], {
+    cwd: root,
+    env: { NODE_ENV: 'development', ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    process.stdout.write(`[${name}] exited (${signal ?? code})\n`);
+    stopAll(code ?? 1);
+  });
+  return child;
+});
+
+let stopping = false;
+function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = exitCode;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+}
+
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+const port = process.env.PORT ?? '3000';
+process.stdout.write(
+  `cimd-gateway: API http://127.0.0.1:${port} (health /healthz, readiness /readyz); ` +
+    `fetcher health http://127.0.0.1:${process.env.FETCHER_PORT ?? '3001'}/healthz\n`,
+);

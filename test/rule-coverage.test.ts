@@ -1,0 +1,44 @@
+import { RULES, RuleCode } from '@cimd/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DECISION_CASES } from '../libs/core/src/authorize/authorize-decision.cases';
+import { CLIENT_ID_URL_CASES } from '../libs/core/src/client-id/client-id-url.cases';
+import { DOCUMENT_CASES } from '../libs/core/src/document/validate-document.cases';
+import { REGISTERED_REDIRECT_CASES } from '../libs/core/src/redirect-uri/redirect-uri.cases';
+
+/**
+ * Every rule in the catalogue has at least one row in a rule table, so a rule cannot be
+ * added without a test that exercises it. The few exercised outside a table say where.
+ */
+const TESTED_ELSEWHERE: Partial<Record<RuleCode, string>> = {
+  'document.exceeds_fetch_limit':
+    'validate-document.spec.ts "warns when a document is larger than the fetcher accepts"',
+};
+
+describe('rule coverage', () => {
+  it('every catalogued rule code has a test row', () => {
+    const covered = new Set<string>([
+      ...CLIENT_ID_URL_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...REGISTERED_REDIRECT_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...DOCUMENT_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...DECISION_CASES.flatMap((c) => [...(c.reason ? [c.reason] : []), ...(c.warnings ?? [])]),
+      ...Object.keys(TESTED_ELSEWHERE),
+    ]);
+    const untested = Object.keys(RULES).filter((code) => !covered.has(code));
+    expect(untested).toEqual([]);
+  });
+
+  it('docs/RULES.md documents every rule code with its severity', () => {
+    const doc = readFileSync(join(__dirname, '..', 'docs', 'RULES.md'), 'utf8');
+    for (const [code, { severity }] of Object.entries(RULES)) {
+      const row = new RegExp(`\\|\\s*\`${code.replace(/\./g, '\\.')}\`\\s*\\|\\s*${severity}\\s*\\|`);
+      expect(doc).toMatch(row);
+    }
+  });
+
+  it('every row names a SPEC-NOTES rule or an RFC section', () => {
+    for (const c of [...CLIENT_ID_URL_CASES, ...REGISTERED_REDIRECT_CASES, ...DOCUMENT_CASES, ...DECISION_CASES]) {
+      expect(c.rule).toMatch(/^(\d+(-\d+)?|RFC \d+.*|draft §.*)$/);
+    }
+  });
+});
