@@ -1,5 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadGatewayConfig } from '@cimd/runtime';
+import { loadGatewayConfig } from '../apps/gateway/src/gateway-config';
 import { Client, escapeIdentifier } from 'pg';
 import { createGatewayApp } from '../apps/gateway/src/main';
 import { ensureDatabase } from '../apps/gateway/src/infra/postgres';

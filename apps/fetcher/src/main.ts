@@ -1,7 +1,18 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, createLogger, FetcherConfig, loadFetcherConfig, PinoNestLogger } from '@cimd/runtime';
+import { INestApplicationContext } from '@nestjs/common';
+import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
+import { FetcherConfig, loadFetcherConfig } from './fetcher-config';
 import { FetcherModule } from './fetcher.module';
+
+export async function createFetcherApp(config: FetcherConfig): Promise<INestApplicationContext> {
+  const logger = createLogger('fetcher', config.logLevel);
+  const app = await NestFactory.createApplicationContext(FetcherModule.forRoot(config, logger), {
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks();
+  return app;
+}
 
 async function bootstrap(): Promise<void> {
   let config: FetcherConfig;
@@ -14,14 +25,17 @@ async function bootstrap(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger('fetcher', config.logLevel);
-  const app = await NestFactory.createApplicationContext(FetcherModule.forRoot(config), {
-    logger: new PinoNestLogger(logger),
-  });
-  app.enableShutdownHooks();
+  const app = await createFetcherApp(config);
   await app.init();
   const port = app.get(FetcherModule).listeningPort;
-  logger.info({ health: `http://127.0.0.1:${port}/healthz` }, 'fetcher started');
+  createLogger('fetcher', config.logLevel).info(
+    {
+      health: `http://127.0.0.1:${port}/healthz`,
+      metrics: `http://127.0.0.1:${port}/metrics`,
+      concurrency: config.concurrency,
+    },
+    'fetcher started',
+  );
 }
 
 if (require.main === module) {

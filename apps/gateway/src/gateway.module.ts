@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { connectRedis, type GatewayConfig } from '@cimd/runtime';
+import { connectRedis } from '@cimd/runtime';
+import type { GatewayConfig } from './gateway-config';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, createLogger, GatewayConfig, loadGatewayConfig, PinoNestLogger } from '@cimd/runtime';
+import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
+import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
 import { ensureDatabase } from './infra/postgres';
 

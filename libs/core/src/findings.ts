@@ -8,87 +8,337 @@
  */
 export const RULES = {
   // Client identifier URL (SPEC-NOTES 1-3)
-  'client_id.not_string': { severity: 'error', spec: '1' },
-  'client_id.empty': { severity: 'error', spec: '1' },
-  'client_id.too_long': { severity: 'error', spec: '1' },
-  'client_id.invalid_character': { severity: 'error', spec: '1, 2' },
-  'client_id.bad_percent_encoding': { severity: 'error', spec: '2' },
-  'client_id.not_absolute': { severity: 'error', spec: '1' },
-  'client_id.not_https': { severity: 'error', spec: '1' },
-  'client_id.missing_host': { severity: 'error', spec: '1' },
-  'client_id.userinfo': { severity: 'error', spec: '1' },
-  'client_id.invalid_port': { severity: 'error', spec: '1' },
-  'client_id.invalid_host': { severity: 'error', spec: '2' },
-  'client_id.missing_path': { severity: 'error', spec: '1' },
-  'client_id.dot_segment': { severity: 'error', spec: '1, 2, 3' },
-  'client_id.fragment': { severity: 'error', spec: '1' },
-  'client_id.query': { severity: 'warning', spec: '1' },
-  'client_id.root_path': { severity: 'warning', spec: '1' },
-  'client_id.not_normalized': { severity: 'warning', spec: '2, 9' },
-  'client_id.ip_address_host': { severity: 'warning', spec: '5' },
+  'client_id.not_string': { severity: 'error', spec: '1', summary: 'client_id is not a string' },
+  'client_id.empty': { severity: 'error', spec: '1', summary: 'client_id is empty' },
+  'client_id.too_long': { severity: 'error', spec: '1', summary: 'client_id is longer than 2048 characters' },
+  'client_id.invalid_character': {
+    severity: 'error',
+    spec: '1, 2',
+    summary: 'a character that may not appear in a URL (space, control, non-ASCII, backslash, …)',
+  },
+  'client_id.bad_percent_encoding': { severity: 'error', spec: '2', summary: 'a `%` not followed by two hex digits' },
+  'client_id.not_absolute': {
+    severity: 'error',
+    spec: '1',
+    summary: 'not an absolute URL (also: unreplaced template placeholders such as `%BASE_URL%`)',
+  },
+  'client_id.not_https': { severity: 'error', spec: '1', summary: 'scheme is not https' },
+  'client_id.missing_host': { severity: 'error', spec: '1', summary: 'no host' },
+  'client_id.userinfo': { severity: 'error', spec: '1', summary: 'username or password before the host' },
+  'client_id.invalid_port': { severity: 'error', spec: '1', summary: 'port not a number from 1 to 65535' },
+  'client_id.invalid_host': {
+    severity: 'error',
+    spec: '2',
+    summary: 'host is not a valid name, or URL parsers read it as another host (`127.1`, `0x7f.0.0.1`, `%61`)',
+  },
+  'client_id.missing_path': { severity: 'error', spec: '1', summary: 'no path component' },
+  'client_id.dot_segment': {
+    severity: 'error',
+    spec: '1, 2, 3',
+    summary: 'a `.` or `..` path segment, also percent-encoded (`%2e`, `.%2E`); `.well-known` and `..foo` are ordinary',
+  },
+  'client_id.fragment': { severity: 'error', spec: '1', summary: 'a fragment (`#…`), even an empty one' },
+  'client_id.query': { severity: 'warning', spec: '1', summary: 'a query string (SHOULD NOT)' },
+  'client_id.root_path': { severity: 'warning', spec: '1', summary: 'the path is only `/`' },
+  'client_id.not_normalized': {
+    severity: 'warning',
+    spec: '2, 9',
+    summary:
+      'upper-case scheme or host, trailing dot, or `:443` written out: the document must repeat the exact spelling',
+  },
+  'client_id.ip_address_host': { severity: 'warning', spec: '5', summary: 'an IP address instead of a host name' },
+  'client_id.localhost': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the host is `localhost` or a `*.localhost` name (RFC 6761), which always means this machine',
+  },
 
   // Document (SPEC-NOTES 9-13)
-  'document.not_object': { severity: 'error', spec: '9' },
-  'document.client_id_missing': { severity: 'error', spec: '9' },
-  'document.client_id_mismatch': { severity: 'error', spec: '9' },
-  'document.invalid_field_type': { severity: 'error', spec: '13' },
-  'document.shared_secret_auth': { severity: 'error', spec: '10' },
-  'document.client_secret_present': { severity: 'error', spec: '10' },
-  'document.unsupported_auth_method': { severity: 'error', spec: '10' },
-  'document.shared_secret_signing_alg': { severity: 'error', spec: '10' },
-  'document.keys_missing': { severity: 'error', spec: '11' },
-  'document.jwks_and_jwks_uri': { severity: 'error', spec: '11' },
-  'document.jwks_malformed': { severity: 'error', spec: '11' },
-  'document.jwks_private_key': { severity: 'error', spec: '11' },
-  'document.redirect_uris_missing': { severity: 'error', spec: '12' },
-  'document.redirect_uris_empty': { severity: 'error', spec: '12' },
-  'document.client_name_missing': { severity: 'warning', spec: '12' },
-  'document.client_name_invalid': { severity: 'error', spec: '19' },
-  'document.application_type_invalid': { severity: 'error', spec: '13' },
-  'document.scope_invalid': { severity: 'error', spec: 'RFC 6749 §3.3' },
-  'document.auth_method_absent': { severity: 'warning', spec: '10' },
-  'document.implicit_response_type': { severity: 'warning', spec: 'RFC 9700 §2.1.2' },
-  'document.grant_response_mismatch': { severity: 'warning', spec: 'RFC 7591 §2.1' },
-  'document.redirect_uris_duplicate': { severity: 'warning', spec: '16' },
-  'document.exceeds_fetch_limit': { severity: 'warning', spec: '6' },
-  'client_uri.invalid': { severity: 'error', spec: '19' },
-  'logo_uri.invalid': { severity: 'error', spec: '21' },
-  'tos_uri.invalid': { severity: 'error', spec: '19' },
-  'policy_uri.invalid': { severity: 'error', spec: '19' },
-  'jwks_uri.invalid': { severity: 'error', spec: '11' },
-  'client_uri.cross_origin': { severity: 'warning', spec: '18, 22' },
+  'document.not_object': { severity: 'error', spec: '9', summary: 'the JSON is not an object' },
+  'document.client_id_missing': { severity: 'error', spec: '9', summary: 'no client_id' },
+  'document.client_id_mismatch': {
+    severity: 'error',
+    spec: '9',
+    summary: 'client_id is not the URL the document was fetched from, by exact string comparison',
+  },
+  'document.invalid_field_type': {
+    severity: 'error',
+    spec: '13',
+    summary: 'a known field has the wrong JSON type (e.g. `redirect_uris` as a string)',
+  },
+  'document.shared_secret_auth': {
+    severity: 'error',
+    spec: '10',
+    summary: '`token_endpoint_auth_method` is a shared-secret method',
+  },
+  'document.client_secret_present': {
+    severity: 'error',
+    spec: '10',
+    summary: '`client_secret` or `client_secret_expires_at` is present',
+  },
+  'document.unsupported_auth_method': {
+    severity: 'error',
+    spec: '10',
+    summary:
+      '`token_endpoint_auth_method` is not `none`, `private_key_jwt`, `tls_client_auth` or `self_signed_tls_client_auth`',
+  },
+  'document.shared_secret_signing_alg': {
+    severity: 'error',
+    spec: '10',
+    summary: '`token_endpoint_auth_signing_alg` is an HMAC (HS*) algorithm',
+  },
+  'document.keys_missing': {
+    severity: 'error',
+    spec: '11',
+    summary: 'a key-based auth method without `jwks_uri` or a non-empty `jwks`',
+  },
+  'document.jwks_and_jwks_uri': { severity: 'error', spec: '11', summary: 'both `jwks` and `jwks_uri`' },
+  'document.jwks_malformed': { severity: 'error', spec: '11', summary: '`jwks` is not `{"keys": [{"kty": …}, …]}`' },
+  'document.jwks_private_key': { severity: 'error', spec: '11', summary: '`jwks` holds a private or symmetric key' },
+  'document.redirect_uris_missing': { severity: 'error', spec: '12', summary: 'no `redirect_uris`' },
+  'document.redirect_uris_empty': { severity: 'error', spec: '12', summary: '`redirect_uris` is empty' },
+  'document.client_name_missing': {
+    severity: 'warning',
+    spec: '12',
+    summary: 'no `client_name` (MCP requires it; tenants may require it too)',
+  },
+  'document.client_name_invalid': {
+    severity: 'error',
+    spec: '19',
+    summary: '`client_name` is blank, over 200 characters, or has control/bidi-override characters',
+  },
+  'document.application_type_invalid': {
+    severity: 'error',
+    spec: '13',
+    summary: '`application_type` is not `web` or `native`',
+  },
+  'document.scope_invalid': {
+    severity: 'error',
+    spec: 'RFC 6749 §3.3',
+    summary: '`scope` is not space-separated RFC 6749 scope tokens',
+  },
+  'document.auth_method_absent': {
+    severity: 'warning',
+    spec: '10',
+    summary: '`token_endpoint_auth_method` absent: read as `none`',
+  },
+  'document.implicit_response_type': {
+    severity: 'warning',
+    spec: 'RFC 9700 §2.1.2',
+    summary: '`response_types` includes `token`',
+  },
+  'document.grant_response_mismatch': {
+    severity: 'warning',
+    spec: 'RFC 7591 §2.1',
+    summary: '`code` response type without the `authorization_code` grant, or the reverse',
+  },
+  'document.redirect_uris_duplicate': { severity: 'warning', spec: '16', summary: 'a redirect URI is listed twice' },
+  'document.exceeds_fetch_limit': {
+    severity: 'warning',
+    spec: '6',
+    summary: '(CLI lint) the file is larger than the 5120 bytes the fetcher accepts',
+  },
+  'client_uri.invalid': {
+    severity: 'error',
+    spec: '19',
+    summary: '`client_uri` is not an absolute https URL without credentials',
+  },
+  'logo_uri.invalid': {
+    severity: 'error',
+    spec: '21',
+    summary: '`logo_uri` is not an absolute https URL without credentials',
+  },
+  'tos_uri.invalid': {
+    severity: 'error',
+    spec: '19',
+    summary: '`tos_uri` is not an absolute https URL without credentials',
+  },
+  'policy_uri.invalid': {
+    severity: 'error',
+    spec: '19',
+    summary: '`policy_uri` is not an absolute https URL without credentials',
+  },
+  'jwks_uri.invalid': {
+    severity: 'error',
+    spec: '11',
+    summary: '`jwks_uri` is not an absolute https URL without credentials',
+  },
+  'client_uri.cross_origin': {
+    severity: 'warning',
+    spec: '18, 22',
+    summary: '`client_uri` is on another host than the client_id',
+  },
+
+  // Fetching (SPEC-NOTES 4-8): why a fetch produced no document
+  'fetch.port_not_allowed': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the URL names a port outside the allowed ports (443 by default)',
+  },
+  'fetch.blocked_address': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the host is, or resolves to, a special-use address (private, loopback, link-local, metadata, …)',
+  },
+  'fetch.dns_failed': { severity: 'error', spec: '8', summary: 'the host name did not resolve (transient)' },
+  'fetch.connect_failed': { severity: 'error', spec: '8', summary: 'the connection failed or was reset (transient)' },
+  'fetch.tls_failed': {
+    severity: 'error',
+    spec: '8',
+    summary: 'TLS failed: untrusted, expired or wrong-name certificate (transient)',
+  },
+  'fetch.timeout': {
+    severity: 'error',
+    spec: '7',
+    summary: 'no complete response within the deadline, or 408 (transient)',
+  },
+  'fetch.redirect': { severity: 'error', spec: '4', summary: 'a 3xx answer; redirects are never followed' },
+  'fetch.gone': { severity: 'error', spec: '4', summary: '404 or 410: the document is gone' },
+  'fetch.server_error': { severity: 'error', spec: '4, 8', summary: 'a 5xx answer (transient)' },
+  'fetch.rate_limited': { severity: 'error', spec: '4, 8', summary: 'a 429 answer (transient; Retry-After honoured)' },
+  'fetch.unexpected_status': {
+    severity: 'error',
+    spec: '4',
+    summary: 'any other status than 200 (e.g. 201, 403, an unasked-for 304)',
+  },
+  'fetch.too_large': {
+    severity: 'error',
+    spec: '6',
+    summary: 'the body is over the size cap (5120 bytes), by Content-Length, while streaming or once decoded',
+  },
+  'fetch.bad_content_type': {
+    severity: 'error',
+    spec: '4',
+    summary: 'the content type is not JSON (`application/json`, `application/*+json`; `text/plain` by configuration)',
+  },
+  'fetch.unsupported_content_encoding': {
+    severity: 'error',
+    spec: '6',
+    summary: 'a Content-Encoding other than gzip, deflate or br, or a corrupt compressed body',
+  },
+  'fetch.text_plain': {
+    severity: 'warning',
+    spec: '4',
+    summary: 'served as `text/plain` and accepted because it parses as JSON',
+  },
+  'document.not_json': { severity: 'error', spec: '9', summary: 'the body is not UTF-8 JSON' },
+  'logo.unavailable': {
+    severity: 'warning',
+    spec: '21',
+    summary: 'the logo could not be prefetched (not a PNG/JPEG/GIF/WebP/ICO image, too large, or unreachable)',
+  },
 
   // Registered redirect URIs (SPEC-NOTES 16-18)
-  'redirect_uri.malformed': { severity: 'error', spec: '17' },
-  'redirect_uri.wildcard': { severity: 'error', spec: '16' },
-  'redirect_uri.not_absolute': { severity: 'error', spec: '17' },
-  'redirect_uri.fragment': { severity: 'error', spec: '17' },
-  'redirect_uri.userinfo': { severity: 'error', spec: '17' },
-  'redirect_uri.forbidden_scheme': { severity: 'error', spec: '17' },
-  'redirect_uri.http_not_loopback': { severity: 'error', spec: '17' },
-  'redirect_uri.private_scheme_without_period': { severity: 'error', spec: '17' },
-  'redirect_uri.localhost': { severity: 'warning', spec: '17, 20' },
-  'redirect_uri.cross_origin': { severity: 'warning', spec: '18' },
-  'redirect_uri.private_scheme_not_client_domain': { severity: 'warning', spec: '17' },
-  'redirect_uris.loopback_only': { severity: 'warning', spec: '20' },
+  'redirect_uri.malformed': { severity: 'error', spec: '17', summary: 'not a valid URI' },
+  'redirect_uri.wildcard': { severity: 'error', spec: '16', summary: 'contains `*`' },
+  'redirect_uri.not_absolute': { severity: 'error', spec: '17', summary: 'no scheme' },
+  'redirect_uri.fragment': { severity: 'error', spec: '17', summary: 'contains a fragment' },
+  'redirect_uri.userinfo': { severity: 'error', spec: '17', summary: 'contains a username or password' },
+  'redirect_uri.forbidden_scheme': {
+    severity: 'error',
+    spec: '17',
+    summary: '`javascript:`, `data:`, `file:`, `vbscript:`, `blob:`, `about:` or `filesystem:`',
+  },
+  'redirect_uri.http_not_loopback': {
+    severity: 'error',
+    spec: '17',
+    summary: 'plain http on a host other than 127.0.0.1, [::1] or localhost',
+  },
+  'redirect_uri.private_scheme_without_period': {
+    severity: 'error',
+    spec: '17',
+    summary: 'a private-use scheme without a period (`myapp:`)',
+  },
+  'redirect_uri.localhost': { severity: 'warning', spec: '17, 20', summary: 'uses the name `localhost`' },
+  'redirect_uri.cross_origin': {
+    severity: 'warning',
+    spec: '18',
+    summary: 'an https redirect on another host than the client_id',
+  },
+  'redirect_uri.private_scheme_not_client_domain': {
+    severity: 'warning',
+    spec: '17',
+    summary: 'a private-use scheme that is not the reversed client_id host',
+  },
+  'redirect_uris.loopback_only': { severity: 'warning', spec: '20', summary: 'every redirect URI is loopback' },
 
   // Authorization decision for one request (SPEC-NOTES 8, 16-22)
-  'request.invalid': { severity: 'decision', spec: '16' },
-  'document.invalid': { severity: 'decision', spec: '8, 15' },
-  'document.client_name_required': { severity: 'decision', spec: '12' },
-  'redirect_uri.not_registered': { severity: 'decision', spec: '16' },
-  'redirect_uri.loopback_not_allowed': { severity: 'decision', spec: '17' },
-  'redirect_uri.private_scheme_not_allowed': { severity: 'decision', spec: '17' },
-  'redirect_uri.cross_origin_not_allowed': { severity: 'decision', spec: '18' },
-  'response_type.unsupported': { severity: 'decision', spec: 'RFC 6749 §4.1.2.1' },
-  'response_type.not_registered': { severity: 'decision', spec: 'RFC 7591 §2.1' },
-  'grant_type.not_registered': { severity: 'decision', spec: 'RFC 7591 §2.1' },
-  'scope.not_registered': { severity: 'decision', spec: 'RFC 7591 §2' },
-  'pkce.required': { severity: 'decision', spec: 'RFC 9700 §2.1.1' },
-  'policy.host_denied': { severity: 'decision', spec: '18' },
-  'policy.not_allowlisted': { severity: 'decision', spec: 'draft §6.10' },
-  'client.first_seen_recently': { severity: 'warning', spec: '22' },
-} as const satisfies Record<string, { severity: 'error' | 'warning' | 'decision'; spec: string }>;
+  'request.invalid': {
+    severity: 'decision',
+    spec: '16',
+    summary: 'the request itself is malformed (missing redirect_uri, fragment, wrong types, unknown PKCE method)',
+  },
+  'document.invalid': {
+    severity: 'decision',
+    spec: '8, 15',
+    summary: 'the document failed validation (the description gives the first problem)',
+  },
+  'document.client_name_required': {
+    severity: 'decision',
+    spec: '12',
+    summary: 'the tenant requires `client_name` and the document has none',
+  },
+  'redirect_uri.not_registered': {
+    severity: 'decision',
+    spec: '16',
+    summary: "the request's redirect_uri matches no registered URI",
+  },
+  'redirect_uri.loopback_not_allowed': {
+    severity: 'decision',
+    spec: '17',
+    summary: 'the tenant refuses loopback redirects',
+  },
+  'redirect_uri.private_scheme_not_allowed': {
+    severity: 'decision',
+    spec: '17',
+    summary: 'the tenant refuses private-use scheme redirects',
+  },
+  'redirect_uri.cross_origin_not_allowed': {
+    severity: 'decision',
+    spec: '18',
+    summary: 'the tenant requires https redirects on the client_id host',
+  },
+  'response_type.unsupported': {
+    severity: 'decision',
+    spec: 'RFC 6749 §4.1.2.1',
+    summary: 'response_type is not `code`',
+  },
+  'response_type.not_registered': {
+    severity: 'decision',
+    spec: 'RFC 7591 §2.1',
+    summary: 'the document does not list `code` in `response_types`',
+  },
+  'grant_type.not_registered': {
+    severity: 'decision',
+    spec: 'RFC 7591 §2.1',
+    summary: 'the document does not list `authorization_code` in `grant_types`',
+  },
+  'scope.not_registered': {
+    severity: 'decision',
+    spec: 'RFC 7591 §2',
+    summary: "a requested scope is not in the document's `scope`",
+  },
+  'pkce.required': {
+    severity: 'decision',
+    spec: 'RFC 9700 §2.1.1',
+    summary: 'a public client without `code_challenge_method=S256` (tenant policy, on by default)',
+  },
+  'policy.host_denied': {
+    severity: 'decision',
+    spec: '18',
+    summary: 'the client_id host is denied (or not allowed) by the tenant',
+  },
+  'policy.not_allowlisted': {
+    severity: 'decision',
+    spec: 'draft §6.10',
+    summary: 'the tenant is allowlist-only and the client_id is not listed',
+  },
+  'client.first_seen_recently': {
+    severity: 'warning',
+    spec: '22',
+    summary: 'the client was first seen less than `new_client_warning_seconds` ago',
+  },
+} as const satisfies Record<string, { severity: 'error' | 'warning' | 'decision'; spec: string; summary: string }>;
 
 export type RuleCode = keyof typeof RULES;
 
@@ -136,4 +386,24 @@ export class FindingList {
 export function quote(value: string, max = 120): string {
   const shown = value.length > max ? `${value.slice(0, max)}…` : value;
   return JSON.stringify(shown);
+}
+
+/** docs/RULES.md, generated from RULES so the catalogue and its documentation cannot drift (`npm run docs`). */
+export function renderRulesMarkdown(): string {
+  const rows = Object.entries(RULES).map(([code, r]) => `| \`${code}\` | ${r.severity} | ${r.spec} | ${r.summary} |`);
+  return [
+    '# Rule catalogue',
+    '',
+    '<!-- Generated from libs/core/src/findings.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'Every finding `@cimd/core` and the fetcher report, with its stable code. Codes never change meaning; new rules get',
+    'new codes. `error` fails validation (or, for `fetch.*`, explains why a fetch produced no document), `warning`',
+    "informs (and may appear in a decision's `trust.warnings`), `decision` is the `reason` of a denied authorization",
+    'request. *Spec* is the SPEC-NOTES item (docs/SPEC-NOTES.md) or the RFC section.',
+    '',
+    '| code | severity | spec | when |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }

@@ -10,3 +10,5 @@ export * from './redirect-uri/redirect-uri';
 export * from './policy/tenant-policy';
 export * from './authorize/authorize-decision';
 export * from './cache/cache-lifetime';
+export * from './network/special-use-addresses';
+export * from './document/document-changes';

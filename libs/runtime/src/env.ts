@@ -42,3 +42,34 @@ export const url = (fallback: string, protocols: string[]) =>
     );
 
 export const nodeEnv = z.enum(['development', 'test', 'production']).default('development');
+
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
+
+/** An integer with bounds; environment strings are coerced. */
+export const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** `true`/`false`/`1`/`0`/`yes`/`no`; anything else is an error, not false. */
+export const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+
+/** Comma-separated list, blanks dropped. */
+export const list = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+
+/** Key prefix for Redis, shared by the apps of one deployment. */
+export const redisPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+  .default('cimd');

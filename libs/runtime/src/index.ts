@@ -1,6 +1,5 @@
 /** @cimd/runtime: what every process needs at boot: validated configuration, structured logs, health probes. */
 export * from './env';
-export * from './service-config';
 export * from './logger';
 export * from './readiness';
 export * from './redis';

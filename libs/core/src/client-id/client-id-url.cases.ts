@@ -216,6 +216,26 @@ export const CLIENT_ID_URL_CASES: ClientIdUrlCase[] = [
     errors: [],
     warnings: ['client_id.not_normalized'],
   },
+  { rule: '5', name: 'localhost host', input: 'https://localhost/client.json', errors: ['client_id.localhost'] },
+  {
+    rule: '5',
+    name: 'a subdomain of localhost',
+    input: 'https://app.localhost:8443/client.json',
+    errors: ['client_id.localhost'],
+  },
+  {
+    rule: '5',
+    name: 'LOCALHOST. with a trailing dot',
+    input: 'https://LOCALHOST./client.json',
+    errors: ['client_id.localhost'],
+    warnings: ['client_id.not_normalized'],
+  },
+  {
+    rule: '5',
+    name: 'localhost as a label elsewhere is an ordinary name',
+    input: 'https://localhost.example.com/client.json',
+    errors: [],
+  },
   {
     rule: '5',
     name: 'IPv4 literal host',

@@ -123,6 +123,15 @@ export function checkClientIdUrl(raw: unknown): ClientIdUrlCheck {
     );
   }
 
+  const bareHost = host.toLowerCase().replace(/\.$/, '');
+  if (bareHost === 'localhost' || bareHost.endsWith('.localhost')) {
+    // RFC 6761 §6.3: these names always mean this machine; no remote client lives there.
+    f.add(
+      'client_id.localhost',
+      `client_id host ${quote(host)} is a localhost name (RFC 6761), which always means this machine.`,
+    );
+  }
+
   if (parts.path === '') {
     f.add(
       'client_id.missing_path',

@@ -1,6 +1,5 @@
-import { ConfigError } from './env';
-import { probe } from './readiness';
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadFetcherConfig, loadGatewayConfig } from './service-config';
+import { ConfigError } from '@cimd/runtime';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadGatewayConfig } from './gateway-config';
 
 /** The ConfigError thrown by `load`, or a failure if it threw something else or nothing. */
 function configError(load: () => unknown): ConfigError {
@@ -21,6 +20,7 @@ describe('loadGatewayConfig', () => {
       port: 3000,
       redisUrl: 'redis://127.0.0.1:6379',
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/cimd',
+      redisPrefix: 'cimd',
       logLevel: 'info',
     });
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
@@ -36,6 +36,7 @@ describe('loadGatewayConfig', () => {
         REDIS_URL: 'rediss://cache.internal:6380/2',
         DATABASE_URL: 'postgresql://app@db.internal/cimd',
         LOG_LEVEL: 'warn',
+        CIMD_REDIS_PREFIX: 'acme-prod',
       }),
     ).toEqual({
       nodeEnv: 'production',
@@ -43,6 +44,7 @@ describe('loadGatewayConfig', () => {
       port: 8080,
       redisUrl: 'rediss://cache.internal:6380/2',
       databaseUrl: 'postgresql://app@db.internal/cimd',
+      redisPrefix: 'acme-prod',
       logLevel: 'warn',
     });
   });
@@ -56,6 +58,7 @@ describe('loadGatewayConfig', () => {
     { name: 'DATABASE_URL', value: 'mysql://db/cimd' },
     { name: 'NODE_ENV', value: 'staging' },
     { name: 'LOG_LEVEL', value: 'loud' },
+    { name: 'CIMD_REDIS_PREFIX', value: 'a:b' },
   ])('rejects $name=$value with a ConfigError naming the variable and quoting the value', ({ name, value }) => {
     const e = configError(() => loadGatewayConfig({ [name]: value }));
     expect(e.problems).toHaveLength(1);
@@ -71,52 +74,5 @@ describe('loadGatewayConfig', () => {
     expect(e.message).toMatch(/PORT: .*\(got "abc"\)/);
     expect(e.message).toMatch(/REDIS_URL: must be a redis or rediss URL \(got "http:\/\/x"\)/);
     expect(e.message).toMatch(/NODE_ENV: .*\(got "staging"\)/);
-  });
-});
-
-describe('loadFetcherConfig', () => {
-  it('applies the defaults to an empty environment', () => {
-    expect(loadFetcherConfig({})).toEqual({
-      nodeEnv: 'development',
-      host: '0.0.0.0',
-      port: 3001,
-      redisUrl: 'redis://127.0.0.1:6379',
-      logLevel: 'info',
-    });
-  });
-
-  it('uses FETCHER_PORT, not PORT', () => {
-    expect(loadFetcherConfig({ PORT: '9999', FETCHER_PORT: '4001' }).port).toBe(4001);
-  });
-
-  it.each([
-    { name: 'FETCHER_PORT', value: 'abc' },
-    { name: 'FETCHER_PORT', value: '70000' },
-    { name: 'REDIS_URL', value: 'http://x' },
-    { name: 'NODE_ENV', value: 'staging' },
-  ])('rejects $name=$value with a ConfigError naming the variable and quoting the value', ({ name, value }) => {
-    const e = configError(() => loadFetcherConfig({ [name]: value }));
-    expect(e.problems).toHaveLength(1);
-    expect(e.problems[0]).toMatch(new RegExp(`^${name}: `));
-    expect(e.message).toContain(`(got ${JSON.stringify(value)})`);
-  });
-});
-
-describe('probe', () => {
-  it('reports up when the check resolves', async () => {
-    await expect(probe(() => Promise.resolve('PONG'))).resolves.toEqual({ status: 'up' });
-  });
-
-  it('reports down with the error message when the check rejects', async () => {
-    await expect(probe(() => Promise.reject(new Error('connection refused')))).resolves.toEqual({
-      status: 'down',
-      error: 'connection refused',
-    });
-  });
-
-  it('reports down when the check never answers', async () => {
-    const result = await probe(() => new Promise<never>(() => undefined), 50);
-    expect(result.status).toBe('down');
-    expect(result.error).toContain('no answer within 50 ms');
   });
 });

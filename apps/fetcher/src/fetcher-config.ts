@@ -1,0 +1,138 @@
+import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
+import { bool, ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
+import { DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const FetcherEnv = z.object({
+  NODE_ENV: nodeEnv,
+  HOST: z.string().min(1).default('0.0.0.0'),
+  FETCHER_PORT: port(3001),
+  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+  CIMD_REDIS_PREFIX: redisPrefix,
+  LOG_LEVEL: logLevel,
+  CIMD_FETCH_TIMEOUT_MS: int(5000, 100, 60_000),
+  CIMD_FETCH_MAX_BYTES: int(DEFAULT_MAX_DOCUMENT_BYTES, 256, 1024 * 1024),
+  CIMD_FETCH_ALLOWED_PORTS: list(),
+  CIMD_FETCH_ACCEPT_TEXT_PLAIN: bool(true),
+  CIMD_FETCH_RESOLVE: z.string().optional(),
+  CIMD_FETCH_CA_FILE: z.string().optional(),
+  CIMD_FETCH_ALLOW_CIDRS: list(),
+  CIMD_FETCH_CONCURRENCY: int(16, 1, 1000),
+  CIMD_FETCH_GLOBAL_CONCURRENCY: int(64, 1, 10_000),
+  CIMD_ORIGIN_RATE_LIMIT: int(20, 1, 100_000),
+  CIMD_ORIGIN_RATE_WINDOW_MS: int(10_000, 100, 3_600_000),
+  CIMD_FETCH_COOLDOWN_MAX_SECONDS: int(3600, 1, 86_400),
+  CIMD_CACHE_MIN_SECONDS: int(60, 0, 86_400),
+  CIMD_CACHE_MAX_SECONDS: int(86_400, 1, 7 * 86_400),
+  CIMD_CACHE_DEFAULT_SECONDS: int(3600, 1, 7 * 86_400),
+  CIMD_CACHE_REFRESH_AHEAD: z.coerce.number().gt(0).lte(1).default(0.8),
+  CIMD_STALE_RETENTION_SECONDS: int(7 * 86_400, 0, 30 * 86_400),
+  CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
+});
+
+export interface FetcherConfig {
+  nodeEnv: 'development' | 'test' | 'production';
+  host: string;
+  /** Health and metrics only: the fetcher serves nothing else. */
+  port: number;
+  redisUrl: string;
+  redisPrefix: string;
+  logLevel: string;
+  fetch: Omit<SafeFetchOptions, 'userAgent' | 'resolver'>;
+  cacheBounds: CacheBounds;
+  /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
+  staleRetentionSeconds: number;
+  logoMaxBytes: number;
+  /** Jobs this process runs at once, and across all fetcher processes. */
+  concurrency: number;
+  globalConcurrency: number;
+  /** Fetches towards one origin (scheme, host, port) per window, across all fetchers. */
+  originRateLimit: { max: number; windowMs: number };
+  /** Longest wait before a client whose fetches keep failing is tried again. */
+  cooldownMaxSeconds: number;
+}
+
+/** Variables that open holes in the SSRF defences: for tests and demos, never production. */
+const OVERRIDES = ['CIMD_FETCH_RESOLVE', 'CIMD_FETCH_CA_FILE', 'CIMD_FETCH_ALLOW_CIDRS'] as const;
+
+export function loadFetcherConfig(env: Env): FetcherConfig {
+  const e = parseEnv(FetcherEnv, env);
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    for (const name of OVERRIDES) {
+      if (env[name] !== undefined && env[name] !== '')
+        problems.push(`${name}: is a test override and is refused when NODE_ENV=production`);
+    }
+  }
+  const ports = e.CIMD_FETCH_ALLOWED_PORTS.length > 0 ? e.CIMD_FETCH_ALLOWED_PORTS.map(Number) : [443];
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    problems.push(
+      `CIMD_FETCH_ALLOWED_PORTS: must be port numbers separated by commas (got ${JSON.stringify(env.CIMD_FETCH_ALLOWED_PORTS)})`,
+    );
+  }
+  let resolve = new Map<string, string[]>();
+  if (e.CIMD_FETCH_RESOLVE) {
+    try {
+      resolve = parseResolveMap(e.CIMD_FETCH_RESOLVE);
+    } catch (err) {
+      problems.push(`CIMD_FETCH_RESOLVE: ${(err as Error).message}`);
+    }
+  }
+  try {
+    new AddressAllowList(e.CIMD_FETCH_ALLOW_CIDRS);
+  } catch (err) {
+    problems.push(`CIMD_FETCH_ALLOW_CIDRS: ${(err as Error).message}`);
+  }
+  let extraCa: string | undefined;
+  if (e.CIMD_FETCH_CA_FILE) {
+    try {
+      extraCa = readFileSync(e.CIMD_FETCH_CA_FILE, 'utf8');
+      if (!extraCa.includes('-----BEGIN CERTIFICATE-----'))
+        problems.push(`CIMD_FETCH_CA_FILE: ${e.CIMD_FETCH_CA_FILE} holds no PEM certificate`);
+    } catch (err) {
+      problems.push(
+        `CIMD_FETCH_CA_FILE: cannot read ${e.CIMD_FETCH_CA_FILE} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  const cacheBounds: CacheBounds = {
+    minSeconds: e.CIMD_CACHE_MIN_SECONDS,
+    maxSeconds: e.CIMD_CACHE_MAX_SECONDS,
+    defaultSeconds: e.CIMD_CACHE_DEFAULT_SECONDS,
+    refreshAheadRatio: e.CIMD_CACHE_REFRESH_AHEAD,
+  };
+  try {
+    assertValidCacheBounds(cacheBounds);
+  } catch (err) {
+    problems.push(
+      `CIMD_CACHE_MIN_SECONDS/CIMD_CACHE_DEFAULT_SECONDS/CIMD_CACHE_MAX_SECONDS: ${(err as Error).message}`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    host: e.HOST,
+    port: e.FETCHER_PORT,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.CIMD_REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    fetch: {
+      maxBytes: e.CIMD_FETCH_MAX_BYTES,
+      timeoutMs: e.CIMD_FETCH_TIMEOUT_MS,
+      allowedPorts: ports,
+      acceptTextPlain: e.CIMD_FETCH_ACCEPT_TEXT_PLAIN,
+      resolve,
+      allowCidrs: e.CIMD_FETCH_ALLOW_CIDRS,
+      ...(extraCa !== undefined ? { extraCa } : {}),
+    },
+    cacheBounds,
+    staleRetentionSeconds: e.CIMD_STALE_RETENTION_SECONDS,
+    logoMaxBytes: e.CIMD_LOGO_MAX_BYTES,
+    concurrency: e.CIMD_FETCH_CONCURRENCY,
+    globalConcurrency: e.CIMD_FETCH_GLOBAL_CONCURRENCY,
+    originRateLimit: { max: e.CIMD_ORIGIN_RATE_LIMIT, windowMs: e.CIMD_ORIGIN_RATE_WINDOW_MS },
+    cooldownMaxSeconds: e.CIMD_FETCH_COOLDOWN_MAX_SECONDS,
+  };
+}

@@ -1,0 +1,42 @@
+import { clientKey } from './client-key';
+
+/**
+ * Every Redis key the gateway and the fetcher share, in one place. The prefix isolates
+ * deployments (and test files) sharing one Redis.
+ */
+export class RedisKeys {
+  constructor(readonly prefix = 'cimd') {
+    if (!/^[A-Za-z0-9_-]+$/.test(prefix))
+      throw new RangeError(`Redis prefix ${JSON.stringify(prefix)} must be letters, digits, _ or -`);
+  }
+
+  /** The cache entry of one client_id (JSON, see CacheEntry). */
+  clientEntry(clientId: string): string {
+    return `${this.prefix}:client:${clientKey(clientId)}`;
+  }
+
+  /** A prefetched logo, by the SHA-256 of its bytes, so identical logos are stored once. */
+  logo(sha256: string): string {
+    return `${this.prefix}:logo:${sha256}`;
+  }
+
+  /** Consecutive transient failures of one client_id; its TTL is the retry cooldown. */
+  fetchFailures(clientId: string): string {
+    return `${this.prefix}:fetch-failures:${clientKey(clientId)}`;
+  }
+
+  /** Fetches started towards one origin in the current rate-limit window. */
+  originWindow(origin: string, window: number): string {
+    return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;
+  }
+
+  /** The Redis Stream of client events (client.fetched, client.changed, …). */
+  get events(): string {
+    return `${this.prefix}:events`;
+  }
+
+  /** BullMQ's own key prefix for this deployment's queues. */
+  get queuePrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+}

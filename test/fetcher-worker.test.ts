@@ -1,0 +1,313 @@
+import { INestApplicationContext } from '@nestjs/common';
+import {
+  CacheEntry,
+  ClientEvent,
+  DEFAULT_FETCH_JOB_OPTIONS,
+  enqueueFetch,
+  FETCH_QUEUE,
+  fetchJobId,
+  FetchJobData,
+  FetchJobResult,
+  parseCacheEntry,
+  parseEventFields,
+  RedisKeys,
+} from '@cimd/contracts';
+import { createTestPki, TestOrigin } from '@cimd/testing';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
+import { FetcherModule } from '../apps/fetcher/src/fetcher.module';
+import { createFetcherApp } from '../apps/fetcher/src/main';
+
+/**
+ * The fetcher worker end to end: the real Redis (this file's own key prefix), a real BullMQ
+ * queue, a local HTTPS origin with a certificate from a CA made here, reached through the
+ * fetcher's test overrides (resolve map, extra CA, 127.0.0.1 exempt from the address block).
+ */
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PREFIX = `test-fetcher-${process.pid}`;
+const keys = new RedisKeys(PREFIX);
+// A 1x1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+let origin: TestOrigin;
+let redis: Redis;
+let queue: Queue<FetchJobData, FetchJobResult>;
+let app: INestApplicationContext;
+let config: FetcherConfig;
+let healthPort: number;
+
+function clientId(path: string): string {
+  return `https://client.test:${origin.port}${path}`;
+}
+
+function doc(path: string, extra: Record<string, unknown> = {}) {
+  return {
+    client_id: clientId(path),
+    client_name: 'Worker Test',
+    redirect_uris: ['https://client.test/cb', 'https://client.test/cb2'],
+    token_endpoint_auth_method: 'none',
+    ...extra,
+  };
+}
+
+async function entry(id: string): Promise<CacheEntry | undefined> {
+  return parseCacheEntry(await redis.get(keys.clientEntry(id)));
+}
+
+async function events(id: string): Promise<ClientEvent[]> {
+  const rows = await redis.xrange(keys.events, '-', '+');
+  return rows.map(([, fields]) => parseEventFields(fields)).filter((e): e is ClientEvent => e?.client_id === id);
+}
+
+/** Wait until `check` holds; the deadline only bounds a failing test, it asserts nothing about speed. */
+async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function fetchNow(id: string, options = {}): Promise<void> {
+  await enqueueFetch(queue, id, 'miss', { backoff: { type: 'fetch-backoff', delay: 50 }, ...options });
+}
+
+async function fetched(id: string, after = 0): Promise<CacheEntry> {
+  return until(async () => {
+    const e = await entry(id);
+    return e && e.fetched_at > after ? e : undefined;
+  }, `a cache entry for ${id}`);
+}
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  origin = new TestOrigin(await pki.issue(['client.test']));
+  const port = await origin.listen('127.0.0.1');
+  const base = loadFetcherConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'fatal',
+    REDIS_URL,
+    CIMD_REDIS_PREFIX: PREFIX,
+    CIMD_ORIGIN_RATE_LIMIT: '1000',
+  });
+  config = {
+    ...base,
+    fetch: {
+      ...base.fetch,
+      allowedPorts: [port],
+      resolve: new Map([[`client.test:${port}`, ['127.0.0.1']]]),
+      allowCidrs: ['127.0.0.1/32'],
+      extraCa: pki.caPem,
+      timeoutMs: 2000,
+    },
+    host: '127.0.0.1',
+    port: 0,
+  };
+  redis = new Redis(REDIS_URL);
+  queue = new Queue<FetchJobData, FetchJobResult>(FETCH_QUEUE, {
+    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix: keys.queuePrefix,
+  });
+  app = await createFetcherApp(config);
+  await app.init();
+  healthPort = app.get(FetcherModule).listeningPort ?? 0;
+  await until(
+    async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
+    'the worker to be ready',
+  );
+});
+
+afterAll(async () => {
+  await app?.close();
+  await queue?.obliterate({ force: true }).catch(() => undefined);
+  await queue?.close();
+  const stale = await redis.keys(`${PREFIX}:*`);
+  if (stale.length > 0) await redis.del(...stale);
+  redis?.disconnect();
+  await origin?.close();
+});
+
+describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
+  it('serves health, readiness (Redis and the worker) and Prometheus metrics', async () => {
+    expect((await fetch(`http://127.0.0.1:${healthPort}/healthz`)).status).toBe(200);
+    const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { redis: { status: 'up' }, worker: { status: 'up' } },
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toContain('cimd_fetch_jobs_total');
+    expect(metrics).toContain('cimd_fetch_duration_seconds');
+  });
+
+  it('writes a valid document with its lifetime, validators and prefetched logo, and emits client.fetched', async () => {
+    origin.route('/logo.png', (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG));
+    const id = clientId('/valid.json');
+    origin.json('/valid.json', doc('/valid.json', { logo_uri: `https://client.test:${origin.port}/logo.png` }), {
+      'cache-control': 'max-age=600',
+      etag: '"v1"',
+    });
+    await fetchNow(id);
+    const e = await fetched(id);
+    expect(e).toMatchObject({ status: 'valid', client_id: id, etag: '"v1"', document: { client_name: 'Worker Test' } });
+    expect(e.expires_at - e.fetched_at).toBe(600_000);
+    expect(e.refresh_at - e.fetched_at).toBe(480_000);
+    expect(e.logo?.content_type).toBe('image/png');
+    const stored = await redis.getBuffer(keys.logo(e.logo?.sha256 ?? ''));
+    expect(stored?.subarray(stored.indexOf(10) + 1).equals(PNG)).toBe(true);
+    expect((await redis.pttl(keys.clientEntry(id))) / 1000).toBeGreaterThan(600 + config.staleRetentionSeconds - 60);
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
+    expect(origin.requests.find((r) => r.path === '/valid.json')?.headers['user-agent']).toContain('cimd-gateway');
+  });
+
+  it('revalidates with If-None-Match; a 304 extends the validated copy (SPEC-NOTES 4)', async () => {
+    const id = clientId('/etag.json');
+    const body = JSON.stringify(doc('/etag.json'));
+    origin.route('/etag.json', (req, res) => {
+      if (req.headers['if-none-match'] === '"e1"')
+        res.writeHead(304, { etag: '"e1"', 'cache-control': 'max-age=900' }).end();
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json', etag: '"e1"', 'cache-control': 'max-age=300' })
+          .end(body);
+    });
+    await fetchNow(id);
+    const first = await fetched(id);
+    await fetchNow(id);
+    const second = await fetched(id, first.fetched_at);
+    expect(origin.requests.filter((r) => r.path === '/etag.json').map((r) => r.headers['if-none-match'])).toEqual([
+      undefined,
+      '"e1"',
+    ]);
+    expect(second.document).toEqual(first.document);
+    expect(second.expires_at - second.fetched_at).toBe(900_000);
+    const types = (await events(id)).map((ev) => [ev.type, (ev.data as { revalidated?: boolean }).revalidated]);
+    expect(types).toEqual([
+      ['client.fetched', false],
+      ['client.fetched', true],
+    ]);
+  });
+
+  it('reports which significant fields changed (SPEC-NOTES 23)', async () => {
+    const id = clientId('/change.json');
+    origin.json('/change.json', doc('/change.json'));
+    await fetchNow(id);
+    const first = await fetched(id);
+    origin.json(
+      '/change.json',
+      doc('/change.json', { redirect_uris: ['https://client.test/cb'], client_name: 'Renamed' }),
+    );
+    await fetchNow(id);
+    await fetched(id, first.fetched_at);
+    const changed = (await events(id)).find((ev) => ev.type === 'client.changed');
+    expect(changed?.data).toMatchObject({ changes: ['redirect_uris_removed', 'client_name'] });
+  });
+
+  it('records a 404 as gone, without the document, and emits client.gone', async () => {
+    const id = clientId('/vanishing.json');
+    origin.json('/vanishing.json', doc('/vanishing.json'));
+    await fetchNow(id);
+    const first = await fetched(id);
+    origin.route('/vanishing.json', (_req, res) => res.writeHead(404).end());
+    await fetchNow(id);
+    const gone = await fetched(id, first.fetched_at);
+    expect(gone.status).toBe('gone');
+    expect(gone.document).toBeUndefined();
+    expect(gone.errors?.[0]?.code).toBe('fetch.gone');
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched', 'client.gone']);
+  });
+
+  it('records an invalid document as invalid with its reasons (SPEC-NOTES 15) and emits client.invalid', async () => {
+    const id = clientId('/impostor.json');
+    origin.json('/impostor.json', doc('/impostor.json', { client_id: 'https://victim.example/client.json' }));
+    await fetchNow(id);
+    const e = await fetched(id);
+    expect(e).toMatchObject({ status: 'invalid', errors: [{ code: 'document.client_id_mismatch' }] });
+    expect(e.document).toBeUndefined();
+    const [ev] = await events(id);
+    expect(ev).toMatchObject({ type: 'client.invalid', client_id: id, version: 1, data: { outcome: 'invalid' } });
+    expect(ev?.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('a document that comes back valid is client.restored', async () => {
+    const id = clientId('/restored.json');
+    origin.route('/restored.json', (_req, res) => res.writeHead(410).end());
+    await fetchNow(id);
+    const gone = await fetched(id);
+    origin.json('/restored.json', doc('/restored.json'));
+    await fetchNow(id);
+    const back = await fetched(id, gone.fetched_at);
+    expect(back.status).toBe('valid');
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.gone', 'client.restored', 'client.fetched']);
+  });
+
+  it('keeps the last good copy on transient failures, retries with backoff, then cools down', async () => {
+    const id = clientId('/flaky.json');
+    origin.json('/flaky.json', doc('/flaky.json'));
+    await fetchNow(id);
+    const good = await fetched(id);
+    origin.route('/flaky.json', (_req, res) => res.writeHead(503).end());
+    await fetchNow(id, { attempts: 3 });
+    await until(
+      async () => origin.hits('/flaky.json') === 4 && (await queue.getJobCounts()).delayed === 0,
+      'three attempts',
+    );
+    await until(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
+    const after = await entry(id);
+    expect(after).toMatchObject({ status: 'valid', fetched_at: good.fetched_at, document: good.document });
+    expect(after?.last_error?.code).toBe('fetch.server_error');
+    expect(await redis.pttl(keys.fetchFailures(id))).toBeGreaterThan(0);
+    // A new request for the cooling-down client is answered without touching the origin.
+    await fetchNow(id);
+    await until(async () => (await queue.getJobCounts('wait', 'active', 'delayed')).wait === 0, 'the queue to drain');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(origin.hits('/flaky.json')).toBe(4);
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
+  });
+
+  it('makes one request for many concurrent jobs of one client', async () => {
+    const id = clientId('/herd.json');
+    const body = JSON.stringify(doc('/herd.json'));
+    origin.route('/herd.json', (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), 300);
+    });
+    await Promise.all(Array.from({ length: 50 }, () => fetchNow(id)));
+    await fetched(id);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(origin.hits('/herd.json')).toBe(1);
+  });
+
+  it('fails a malformed job without retrying and keeps working', async () => {
+    await queue.add('fetch', { client_id: 42 } as unknown as FetchJobData, {
+      ...DEFAULT_FETCH_JOB_OPTIONS,
+      jobId: 'malformed',
+      removeOnFail: false,
+    });
+    const job = await until(async () => {
+      const j = await queue.getJob('malformed');
+      return j && (await j.isFailed()) ? j : undefined;
+    }, 'the malformed job to fail');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toContain('malformed fetch job');
+    await job.remove();
+  });
+
+  it('records a logo it cannot use as a warning, not a failure (SPEC-NOTES 21)', async () => {
+    const id = clientId('/nologo.json');
+    origin.route('/fake.png', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'image/png' }).end('<script>alert(1)</script>'),
+    );
+    origin.json('/nologo.json', doc('/nologo.json', { logo_uri: `https://client.test:${origin.port}/fake.png` }));
+    await fetchNow(id);
+    const e = await fetched(id);
+    expect(e.status).toBe('valid');
+    expect(e.logo).toBeUndefined();
+    expect(e.warnings).toContain('logo.unavailable');
+  });
+});
