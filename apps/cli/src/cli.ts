@@ -7,12 +7,22 @@ import {
   decideAuthorization,
   DEFAULT_TENANT_POLICY,
   Finding,
+  MetadataDocument,
   parseTenantPolicy,
   TenantPolicy,
   validateMetadataDocument,
 } from '@cimd/core';
 import { Command, CommanderError, Option } from 'commander';
+import {
+  DEFAULT_SAFE_FETCH_OPTIONS,
+  fetchClientMetadata,
+  FetchOutcome,
+  parseResolveMap,
+  SafeFetcher,
+  SafeFetchOptions,
+} from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readJsonInput, UsageError } from './input';
 
@@ -104,6 +114,41 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       exitCode = decision.decision === 'allow' ? EXIT_OK : EXIT_INVALID;
     });
 
+  program
+    .command('fetch')
+    .description('fetch a client_id as the fetcher does (URL rules, safe fetch, document rules), without Redis')
+    .argument('<url>', 'the client_id to fetch')
+    .option(
+      '--resolve <host:port:addr[,addr…]>',
+      'use these addresses for host:port instead of DNS (still checked; repeatable)',
+      collect,
+      [],
+    )
+    .option('--ca-file <pem>', 'also trust the CA certificates in this PEM file')
+    .option('--allow-cidr <cidr>', 'exempt this range from the special-use address block (repeatable)', collect, [])
+    .option('--allow-port <port>', 'also allow this port besides 443 (repeatable)', collect, [])
+    .option('--max-bytes <n>', `largest document accepted (default ${DEFAULT_SAFE_FETCH_OPTIONS.maxBytes})`)
+    .option('--timeout-ms <n>', `deadline for the whole fetch (default ${DEFAULT_SAFE_FETCH_OPTIONS.timeoutMs})`)
+    .option('--json', 'print one JSON object')
+    .action(async (url: string, opts: FetchOptions) => {
+      const fetcher = await fetcherFor(opts);
+      try {
+        const outcome = await fetchClientMetadata(fetcher, url);
+        const out = fetchReport(outcome);
+        if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+        else {
+          const ttl = out.cache ? `, cache ${out.cache.ttl_seconds} s` : '';
+          const lines = [`${out.valid ? 'valid' : 'invalid'}: ${out.outcome}${ttl}`];
+          for (const e of out.errors) lines.push(findingLine('error', e));
+          for (const w of out.warnings) lines.push(findingLine('warning', w));
+          io.stdout(`${lines.join('\n')}\n`);
+        }
+        exitCode = out.valid ? EXIT_OK : EXIT_INVALID;
+      } finally {
+        await fetcher.close();
+      }
+    });
+
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
@@ -119,6 +164,84 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     io.stderr(`cimd: unexpected error: ${(e as Error).message ?? String(e)}\n`);
     return EXIT_USAGE;
   }
+}
+
+interface FetchOptions {
+  resolve: string[];
+  caFile?: string;
+  allowCidr: string[];
+  allowPort: string[];
+  maxBytes?: string;
+  timeoutMs?: string;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(name: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw new UsageError(`${name} must be a whole number from 1 to ${max}; got ${JSON.stringify(value)}.`);
+  return n;
+}
+
+async function fetcherFor(opts: FetchOptions): Promise<SafeFetcher> {
+  const options: Partial<SafeFetchOptions> = {};
+  try {
+    if (opts.resolve.length > 0) options.resolve = parseResolveMap(opts.resolve.join(';'));
+  } catch (e) {
+    throw new UsageError(`--resolve: ${(e as Error).message}`);
+  }
+  if (opts.caFile !== undefined) {
+    try {
+      options.extraCa = await readFile(opts.caFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--ca-file: cannot read ${opts.caFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    if (!options.extraCa.includes('-----BEGIN CERTIFICATE-----'))
+      throw new UsageError(`--ca-file: ${opts.caFile} holds no PEM certificate.`);
+  }
+  options.allowCidrs = opts.allowCidr;
+  options.allowedPorts = [443, ...opts.allowPort.map((p) => positiveInt('--allow-port', p, 65535) ?? 443)];
+  const maxBytes = positiveInt('--max-bytes', opts.maxBytes, 1024 * 1024);
+  if (maxBytes !== undefined) options.maxBytes = maxBytes;
+  const timeoutMs = positiveInt('--timeout-ms', opts.timeoutMs, 120_000);
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  try {
+    return new SafeFetcher(options);
+  } catch (e) {
+    throw new UsageError(`--allow-cidr: ${(e as Error).message}`);
+  }
+}
+
+/** The `cimd fetch --json` shape. */
+function fetchReport(o: FetchOutcome): {
+  valid: boolean;
+  outcome: string;
+  errors: Finding[];
+  warnings: Finding[];
+  document?: MetadataDocument;
+  cache?: { ttl_seconds: number };
+} {
+  if (o.outcome === 'ok') {
+    return {
+      valid: true,
+      outcome: o.outcome,
+      errors: [],
+      warnings: o.warnings,
+      document: o.document,
+      cache: { ttl_seconds: o.lifetime.ttlSeconds },
+    };
+  }
+  return {
+    valid: false,
+    outcome: o.outcome,
+    errors: 'errors' in o ? o.errors : [],
+    warnings: 'warnings' in o ? o.warnings : [],
+  };
 }
 
 interface AuthorizeOptions {

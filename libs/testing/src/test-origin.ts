@@ -86,6 +86,10 @@ export class Canary {
     return (this.server.address() as AddressInfo).port;
   }
 
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
