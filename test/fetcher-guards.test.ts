@@ -1,6 +1,6 @@
 import { INestApplicationContext } from '@nestjs/common';
 import { enqueueFetch, FETCH_QUEUE, FetchJobData, FetchJobResult, parseCacheEntry, RedisKeys } from '@cimd/contracts';
-import { createTestPki, TestOrigin } from '@cimd/testing';
+import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
@@ -21,16 +21,6 @@ let redis: Redis;
 let queueConnection: Redis;
 let queue: Queue<FetchJobData, FetchJobResult>;
 let config: FetcherConfig;
-
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function serve(path: string, delayMs = 0): string {
   const id = `https://client.test:${origin.port}${path}`;
@@ -100,9 +90,9 @@ describe('origin rate limit (shared through Redis)', () => {
     try {
       const ids = ['/r1.json', '/r2.json', '/r3.json', '/r4.json'].map((p) => serve(p));
       for (const id of ids) await enqueueFetch(queue, id, 'miss');
-      await until(async () => (await queue.getJobCounts('delayed')).delayed === 2, 'two delayed jobs');
+      await waitFor(async () => (await queue.getJobCounts('delayed')).delayed === 2, 'two delayed jobs');
       const fetched = () => ['/r1.json', '/r2.json', '/r3.json', '/r4.json'].reduce((n, p) => n + origin.hits(p), 0);
-      await until(() => Promise.resolve(fetched() === 2), 'two fetches');
+      await waitFor(() => Promise.resolve(fetched() === 2), 'two fetches');
       await new Promise((r) => setTimeout(r, 300));
       expect(fetched()).toBe(2);
       expect((await queue.getJobCounts('delayed')).delayed).toBe(2);
@@ -137,7 +127,7 @@ describe('graceful shutdown', () => {
     await app.init();
     const id = serve('/slow.json', 700);
     await enqueueFetch(queue, id, 'miss');
-    await until(() => Promise.resolve(origin.hits('/slow.json') === 1), 'the origin to receive the request');
+    await waitFor(() => Promise.resolve(origin.hits('/slow.json') === 1), 'the origin to receive the request');
     await app.close();
     const entry = parseCacheEntry(await redis.get(keys.clientEntry(id)));
     expect(entry?.status).toBe('valid');

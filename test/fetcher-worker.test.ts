@@ -12,7 +12,7 @@ import {
   parseEventFields,
   RedisKeys,
 } from '@cimd/contracts';
-import { createTestPki, TestOrigin } from '@cimd/testing';
+import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
@@ -65,23 +65,12 @@ async function events(id: string): Promise<ClientEvent[]> {
   return rows.map(([, fields]) => parseEventFields(fields)).filter((e): e is ClientEvent => e?.client_id === id);
 }
 
-/** Wait until `check` holds; the deadline only bounds a failing test, it asserts nothing about speed. */
-async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function fetchNow(id: string, options = {}): Promise<void> {
   await enqueueFetch(queue, id, 'miss', { backoff: { type: 'fetch-backoff', delay: 50 }, ...options });
 }
 
 async function fetched(id: string, after = 0): Promise<CacheEntry> {
-  return until(async () => {
+  return waitFor(async () => {
     const e = await entry(id);
     return e && e.fetched_at > after ? e : undefined;
   }, `a cache entry for ${id}`);
@@ -120,7 +109,7 @@ beforeAll(async () => {
   app = await createFetcherApp(config);
   await app.init();
   healthPort = app.get(FetcherModule).listeningPort ?? 0;
-  await until(
+  await waitFor(
     async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
     'the worker to be ready',
   );
@@ -258,18 +247,18 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     const good = await fetched(id);
     origin.route('/flaky.json', (_req, res) => res.writeHead(503).end());
     await fetchNow(id, { attempts: 3 });
-    await until(
+    await waitFor(
       async () => origin.hits('/flaky.json') === 4 && (await queue.getJobCounts()).delayed === 0,
       'three attempts',
     );
-    await until(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
+    await waitFor(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
     const after = await entry(id);
     expect(after).toMatchObject({ status: 'valid', fetched_at: good.fetched_at, document: good.document });
     expect(after?.last_error?.code).toBe('fetch.server_error');
     expect(await redis.pttl(keys.fetchFailures(id))).toBeGreaterThan(0);
     // A new request for the cooling-down client is answered without touching the origin.
     await fetchNow(id);
-    await until(async () => (await queue.getJobCounts('wait', 'active', 'delayed')).wait === 0, 'the queue to drain');
+    await waitFor(async () => (await queue.getJobCounts('wait', 'active', 'delayed')).wait === 0, 'the queue to drain');
     await new Promise((r) => setTimeout(r, 200));
     expect(origin.hits('/flaky.json')).toBe(4);
     expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
@@ -293,7 +282,7 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
       jobId: 'malformed',
       removeOnFail: false,
     });
-    await until(async () => (await queue.getJob('malformed'))?.isFailed(), 'the malformed job to fail');
+    await waitFor(async () => (await queue.getJob('malformed'))?.isFailed(), 'the malformed job to fail');
     // Read it again: a Job object is a snapshot from when it was fetched.
     const job = await queue.getJob('malformed');
     if (!job) throw new Error('the failed job was removed');

@@ -1,19 +1,11 @@
+import { thrownBy } from '@cimd/testing';
 import { ConfigError } from '@cimd/runtime';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFetcherConfig } from './fetcher-config';
 
-/** The ConfigError thrown by `load`, or a failure if it threw something else or nothing. */
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the configuration loaded');
-}
+const configError = (load: () => unknown): ConfigError => thrownBy(load, ConfigError);
 
 describe('loadFetcherConfig', () => {
   it('applies the defaults to an empty environment', () => {

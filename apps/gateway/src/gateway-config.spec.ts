@@ -1,16 +1,8 @@
+import { thrownBy } from '@cimd/testing';
 import { ConfigError } from '@cimd/runtime';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, loadGatewayConfig } from './gateway-config';
 
-/** The ConfigError thrown by `load`, or a failure if it threw something else or nothing. */
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but the configuration loaded');
-}
+const configError = (load: () => unknown): ConfigError => thrownBy(load, ConfigError);
 
 describe('loadGatewayConfig', () => {
   it('applies the defaults to an empty environment', () => {

@@ -24,7 +24,7 @@ export type FetchOutcome =
       warnings: Finding[];
       lifetime: CacheLifetime;
       validators: Validators;
-      /** sha256 of the body as received, for change detection. */
+      /** sha256 of the document body (after any Content-Encoding is removed), for change detection. */
       rawHash: string;
       bytes: number;
     }

@@ -1,3 +1,4 @@
 /** @cimd/testing: a test CA, a local HTTPS client host and connection canaries for tests, the demo and benchmarks. */
 export * from './test-pki';
 export * from './test-origin';
+export * from './wait-for';
