@@ -15,10 +15,18 @@ const apps = [
   { name: 'fetcher', entry: 'dist/apps/fetcher/src/main.js' },
 ];
 
+// The gateway refuses to start without an admin token. For a local run, make one up and say so.
+const env = { NODE_ENV: 'development', ...process.env };
+let generatedToken = false;
+if (!env.CIMD_ADMIN_TOKEN && env.NODE_ENV !== 'production') {
+  env.CIMD_ADMIN_TOKEN = require('node:crypto').randomBytes(24).toString('base64url');
+  generatedToken = true;
+}
+
 const children = apps.map(({ name, entry }) => {
   const child = spawn(process.execPath, [path.join(root, entry)], {
     cwd: root,
-    env: { NODE_ENV: 'development', ...process.env },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {
@@ -42,8 +50,17 @@ function stopAll(exitCode) {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
-const port = process.env.PORT ?? '3000';
+const port = env.PORT ?? '3000';
+const fetcherPort = env.FETCHER_PORT ?? '3001';
 process.stdout.write(
-  `cimd-gateway: API http://127.0.0.1:${port} (health /healthz, readiness /readyz); ` +
-    `fetcher health http://127.0.0.1:${process.env.FETCHER_PORT ?? '3001'}/healthz\n`,
+  [
+    'cimd-gateway is starting:',
+    `  API      http://127.0.0.1:${port}/v1   (OpenAPI docs http://127.0.0.1:${port}/docs)`,
+    `  gRPC     127.0.0.1:${env.GRPC_PORT ?? '50051'}`,
+    `  metrics  http://127.0.0.1:${port}/metrics and http://127.0.0.1:${fetcherPort}/metrics (fetcher)`,
+    generatedToken
+      ? `  admin token for this run (set CIMD_ADMIN_TOKEN to choose one): ${env.CIMD_ADMIN_TOKEN}`
+      : '  admin token: the CIMD_ADMIN_TOKEN you set',
+    '',
+  ].join('\n'),
 );

@@ -2,6 +2,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import {
   CacheEntry,
   ClientEvent,
+  clientKey,
   DEFAULT_FETCH_JOB_OPTIONS,
   enqueueFetch,
   FETCH_QUEUE,
@@ -262,6 +263,43 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(origin.hits('/flaky.json')).toBe(4);
     expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
+  });
+
+  it('announces every finished attempt on the fetch-done channel, and keeps first_seen_at', async () => {
+    const id = clientId('/announced.json');
+    origin.json('/announced.json', doc('/announced.json'));
+    const subscriber = new Redis(REDIS_URL);
+    const messages: unknown[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message)));
+    await subscriber.subscribe(keys.fetchDone);
+    try {
+      await fetchNow(id);
+      const first = await fetched(id);
+      await fetchNow(id);
+      const second = await fetched(id, first.fetched_at);
+      expect(second.first_seen_at).toBe(first.fetched_at);
+      await waitFor(() => messages.length >= 2, 'two announcements');
+      expect(messages.slice(0, 2)).toEqual([
+        { client_key: clientKey(id), outcome: 'ok', written: true },
+        { client_key: clientKey(id), outcome: 'ok', written: true },
+      ]);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('skips a miss that was asked for before the entry was last written (a racing check), without fetching', async () => {
+    const id = clientId('/raced.json');
+    origin.json('/raced.json', doc('/raced.json'));
+    await fetchNow(id);
+    const first = await fetched(id);
+    await fetchNow(id, { timestamp: first.fetched_at - 1000 });
+    await waitFor(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
+    expect(origin.hits('/raced.json')).toBe(1);
+    // An admin refresh is never skipped.
+    await enqueueFetch(queue, id, 'admin', { timestamp: first.fetched_at - 1000 });
+    await fetched(id, first.fetched_at);
+    expect(origin.hits('/raced.json')).toBe(2);
   });
 
   it('makes one request for many concurrent jobs of one client', async () => {

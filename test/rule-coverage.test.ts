@@ -21,6 +21,9 @@ const TESTED_ELSEWHERE: Partial<Record<RuleCode, string>> = {
   'fetch.blocked_address': 'test/fetch/ssrf.test.ts',
   // Reported by the fetcher worker when a logo_uri cannot be prefetched (SPEC-NOTES 21).
   'logo.unavailable': 'test/fetcher-worker.test.ts logo cases',
+  // Decided by the gateway from the cache and the fetch wait, not by the pure engine.
+  'client.pending': 'test/gateway/authorize.test.ts "pending" cases',
+  'client.stale': 'test/gateway/authorize.test.ts "serves the last good copy as stale"',
 };
 
 describe('rule coverage', () => {

@@ -113,3 +113,11 @@ describe('loadFetcherConfig', () => {
     expect(e.problems[0]).toMatch(/^CIMD_CACHE_MIN_SECONDS.*min \(600\) <= default \(300\)/);
   });
 });
+
+describe('empty variables', () => {
+  it('an empty number variable means "not set", never 0', () => {
+    const c = loadFetcherConfig({ CIMD_FETCH_TIMEOUT_MS: '', FETCHER_PORT: ' ' });
+    expect(c.fetch.timeoutMs).toBe(5000);
+    expect(c.port).toBe(3001);
+  });
+});

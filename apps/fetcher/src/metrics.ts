@@ -5,7 +5,7 @@ export class FetcherMetrics {
   readonly registry = new Registry();
   readonly jobs = new Counter({
     name: 'cimd_fetch_jobs_total',
-    help: 'Fetch jobs finished, by outcome (ok, not_modified, invalid, gone, transient, blocked, too_large, bad_content_type, redirect, cooldown, rate_limited)',
+    help: 'Fetch jobs finished, by outcome (ok, not_modified, invalid, gone, transient, blocked, too_large, bad_content_type, redirect, cooldown, rate_limited, already_fresh)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -18,6 +18,8 @@ export interface CacheEntry {
   /** sha256 of the document body as served. */
   raw_hash?: string;
   fetched_at: number;
+  /** When this deployment first fetched the client (for the new-client warning, SPEC-NOTES 22). */
+  first_seen_at?: number;
   /** After this, serve from cache and fetch again in the background. */
   refresh_at: number;
   /** After this, the copy is stale: serve it only inside the stale-if-error window. */

@@ -18,7 +18,16 @@ export interface FetchJobResult {
   client_id: string;
   outcome: string;
   status?: 'valid' | 'invalid' | 'gone';
-  skipped?: 'cooldown';
+  /** Not fetched: cooling down after failures, or the entry is already newer than the request. */
+  skipped?: 'cooldown' | 'fresh';
+}
+
+/** Published on RedisKeys.fetchDone after every fetch attempt, so waiting gateways stop waiting. */
+export interface FetchDoneMessage {
+  client_key: string;
+  outcome: string;
+  /** True when the outcome changed the cache entry (anything but transient or cooldown). */
+  written: boolean;
 }
 
 /**

@@ -30,6 +30,16 @@ export class RedisKeys {
     return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;
   }
 
+  /** Pub/sub channel: a fetch job of some client finished (FetchDoneMessage); gateways waiting on a miss listen. */
+  get fetchDone(): string {
+    return `${this.prefix}:fetch-done`;
+  }
+
+  /** Pub/sub channel: a tenant's policy or keys changed; every gateway drops its in-process copy. */
+  get invalidations(): string {
+    return `${this.prefix}:invalidate`;
+  }
+
   /** The Redis Stream of client events (client.fetched, client.changed, …). */
   get events(): string {
     return `${this.prefix}:events`;

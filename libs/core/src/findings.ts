@@ -268,6 +268,21 @@ export const RULES = {
     spec: '16',
     summary: 'the request itself is malformed (missing redirect_uri, fragment, wrong types, unknown PKCE method)',
   },
+  'document.gone': {
+    severity: 'decision',
+    spec: '23',
+    summary: "the client's document has disappeared (404/410): the client is gone",
+  },
+  'client.pending': {
+    severity: 'decision',
+    spec: '8',
+    summary: 'the document is not cached and its fetch did not finish within the wait: try again',
+  },
+  'client.stale': {
+    severity: 'warning',
+    spec: '14',
+    summary: 'served from an expired copy while the origin fails transiently (stale-if-error window)',
+  },
   'document.invalid': {
     severity: 'decision',
     spec: '8, 15',

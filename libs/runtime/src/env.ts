@@ -24,7 +24,11 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.output<S> 
   );
 }
 
-export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+/** An empty variable (`PORT=`) means "not set", never 0. */
+const blankAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+export const port = (fallback: number) =>
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(1).max(65535).default(fallback));
 
 export const url = (fallback: string, protocols: string[]) =>
   z
@@ -47,7 +51,7 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 
 /** An integer with bounds; environment strings are coerced. */
 export const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z.preprocess(blankAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));
 
 /** `true`/`false`/`1`/`0`/`yes`/`no`; anything else is an error, not false. */
 export const bool = (fallback: boolean) =>

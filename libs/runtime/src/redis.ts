@@ -6,12 +6,15 @@ import Redis from 'ioredis';
  * (ioredis#1247), which would hold the process for the 2 s default after shutdown.
  */
 export function createRedis(redisUrl: string): Redis {
-  return new Redis(redisUrl, {
+  const redis = new Redis(redisUrl, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     disconnectTimeout: 200,
   });
+  // Connection errors surface on the commands that fail and in readiness; ioredis reconnects by itself.
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 /** Connect now if Redis answers; otherwise start anyway: readiness reports it and ioredis keeps retrying. */

@@ -2,6 +2,8 @@ import { documentChanges, Finding, RuleCode } from '@cimd/core';
 import {
   CacheEntry,
   ClientEvent,
+  clientKey,
+  FetchDoneMessage,
   eventFields,
   EVENT_STREAM_MAXLEN,
   FetchJobResult,
@@ -40,6 +42,8 @@ export class OriginBusyError extends Error {
 export interface FetchAttempt {
   clientId: string;
   reason: FetchReason;
+  /** When the job was enqueued (ms since epoch). */
+  requestedAt?: number;
   /** 0 on the first attempt; retries of the same job are never held back by the cooldown. */
   attemptsMade: number;
   jobId?: string;
@@ -70,6 +74,25 @@ export class ClientFetchService {
   }
 
   async run(attempt: FetchAttempt): Promise<FetchJobResult> {
+    try {
+      const result = await this.attempt(attempt);
+      await this.announce(attempt.clientId, result.outcome, result.skipped === undefined);
+      return result;
+    } catch (e) {
+      if (e instanceof TransientFetchError) await this.announce(attempt.clientId, 'transient', false);
+      throw e;
+    }
+  }
+
+  /** Tell gateways waiting on this client that the attempt is over (best effort: they also time out). */
+  private async announce(clientId: string, outcome: string, written: boolean): Promise<void> {
+    const message: FetchDoneMessage = { client_key: clientKey(clientId), outcome, written };
+    await this.redis.publish(this.keys.fetchDone, JSON.stringify(message)).catch((e: Error) => {
+      this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
+    });
+  }
+
+  private async attempt(attempt: FetchAttempt): Promise<FetchJobResult> {
     const { clientId } = attempt;
     const log = this.logger.child({
       client_id: clientId,
@@ -92,6 +115,17 @@ export class ClientFetchService {
     }
 
     const previous = parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
+    // A miss or refresh asked for before the entry was last written is already answered: a
+    // check that read "miss" just before another fetch finished must not cause a second one.
+    if (
+      (attempt.reason === 'miss' || attempt.reason === 'refresh') &&
+      attempt.requestedAt !== undefined &&
+      previous !== undefined &&
+      previous.fetched_at >= attempt.requestedAt
+    ) {
+      this.metrics.jobs.inc({ outcome: 'already_fresh' });
+      return { client_id: clientId, outcome: 'already_fresh', status: previous.status, skipped: 'fresh' };
+    }
     const validators =
       previous?.status === 'valid'
         ? {
@@ -142,6 +176,7 @@ export class ClientFetchService {
       document,
       raw_hash: outcome.rawHash,
       fetched_at: lifetime.fetchedAt,
+      first_seen_at: previous?.first_seen_at ?? lifetime.fetchedAt,
       refresh_at: lifetime.refreshAt,
       expires_at: lifetime.expiresAt,
     };
@@ -216,6 +251,7 @@ export class ClientFetchService {
       status,
       errors: outcome.errors,
       fetched_at: now,
+      first_seen_at: previous?.first_seen_at ?? now,
       refresh_at: retryAt,
       expires_at: retryAt,
     };

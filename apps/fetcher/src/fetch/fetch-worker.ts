@@ -68,6 +68,7 @@ export class FetchWorker {
         clientId: data.client_id,
         reason: data.reason as FetchReason,
         attemptsMade: job.attemptsMade,
+        requestedAt: job.timestamp,
         ...(job.id ? { jobId: job.id } : {}),
       });
     } catch (e) {

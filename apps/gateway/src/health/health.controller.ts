@@ -1,33 +1,41 @@
-import { Controller, Get, HttpCode, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { probe } from '@cimd/runtime';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
-import type { Pool } from 'pg';
-import { POSTGRES, REDIS } from '../infra/tokens';
+import { DataSource } from 'typeorm';
+import { DATA_SOURCE, REDIS } from '../infra/tokens';
+import { GatewayMetrics } from '../observability/gateway-metrics';
 
+@ApiExcludeController()
 @Controller()
 export class HealthController {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(POSTGRES) private readonly pg: Pool,
+    @Inject(DATA_SOURCE) private readonly db: DataSource,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Liveness: the process answers. Deliberately checks nothing else. */
   @Get('healthz')
-  @HttpCode(HttpStatus.OK)
   healthz(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
-  /** Readiness: Redis and PostgreSQL answer; 503 with the failing dependency otherwise. */
+  /** Readiness: Redis and PostgreSQL answer; 503 naming the one that does not. */
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
     const [redis, postgres] = await Promise.all([
       probe(() => this.redis.ping()),
-      probe(() => this.pg.query('SELECT 1')),
+      probe(() => this.db.query('SELECT 1')),
     ]);
     const ready = redis.status === 'up' && postgres.status === 'up';
     reply.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
     return { status: ready ? 'ready' : 'not_ready', checks: { redis, postgres } };
+  }
+
+  @Get('metrics')
+  async metricsText(@Res() reply: FastifyReply): Promise<void> {
+    await reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }

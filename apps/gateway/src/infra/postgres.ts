@@ -1,4 +1,4 @@
-import { Client, escapeIdentifier, Pool } from 'pg';
+import { Client, escapeIdentifier } from 'pg';
 
 /**
  * Create the configured database when it does not exist yet, so that `npm start` works on a
@@ -26,17 +26,4 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   } finally {
     await client.end();
   }
-}
-
-export function createPool(databaseUrl: string, onError: (e: Error) => void): Pool {
-  const pool = new Pool({
-    connectionString: databaseUrl,
-    max: 10,
-    connectionTimeoutMillis: 2000,
-    idleTimeoutMillis: 30000,
-  });
-  // An idle client that loses its connection (PostgreSQL restarted) emits 'error' on the pool;
-  // unhandled, that would end the process. The pool replaces the client on the next query.
-  pool.on('error', onError);
-  return pool;
 }

@@ -1,5 +1,7 @@
-/** Injection tokens for the gateway's infrastructure clients. */
+/** Injection tokens for the gateway's infrastructure. */
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export const REDIS = Symbol('REDIS');
-export const POSTGRES = Symbol('POSTGRES');
+export const DATA_SOURCE = Symbol('DATA_SOURCE');
 export const LOGGER = Symbol('LOGGER');
+export const REDIS_KEYS = Symbol('REDIS_KEYS');
+export const FETCH_QUEUE_TOKEN = Symbol('FETCH_QUEUE');

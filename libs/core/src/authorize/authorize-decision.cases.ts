@@ -14,6 +14,8 @@ export interface DecisionCase {
   document?: Record<string, unknown>;
   policy?: TenantPolicyInput;
   firstSeenSecondsAgo?: number;
+  /** The document's URL answered 404/410 instead of serving a document. */
+  gone?: boolean;
   decision: 'allow' | 'deny';
   error?: OAuthErrorCode;
   reason?: RuleCode;
@@ -22,6 +24,14 @@ export interface DecisionCase {
 }
 
 export const DECISION_CASES: DecisionCase[] = [
+  {
+    rule: '23',
+    name: 'a client whose document is gone',
+    gone: true,
+    decision: 'deny',
+    error: 'invalid_client',
+    reason: 'document.gone',
+  },
   {
     rule: '16',
     name: 'registered https redirect on the client host',

@@ -38,6 +38,12 @@ describe('decideAuthorization', () => {
   it.each(DECISION_CASES)('$rule: $name', (c) => {
     const i = input(c.request, c.document, c.policy);
     if (c.firstSeenSecondsAgo !== undefined) i.firstSeenAt = NOW - c.firstSeenSecondsAgo * 1000;
+    if (c.gone)
+      i.document = {
+        valid: false,
+        errors: [{ code: 'fetch.gone', message: 'the document URL answered 404' }],
+        warnings: [],
+      };
     const d = decideAuthorization(i);
     expect(d.decision).toBe(c.decision);
     if (c.decision === 'deny') {

@@ -40,7 +40,8 @@ export interface ClientDisplay {
 }
 
 export interface AuthorizeDecision {
-  decision: 'allow' | 'deny';
+  /** `pending` only from the gateway: the document could not be had in time. */
+  decision: 'allow' | 'deny' | 'pending';
   error?: OAuthErrorCode;
   error_description?: string;
   /** The rule that decided a denial, from the catalogue in findings.ts. */
@@ -90,6 +91,14 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
   if (policyDenial) return deny('unauthorized_client', policyDenial.description, policyDenial.reason, base);
 
   const doc = check.document;
+  if (check.errors[0]?.code === 'fetch.gone') {
+    return deny(
+      'invalid_client',
+      `The client's metadata document has disappeared: ${check.errors[0].message}. The client no longer exists.`,
+      'document.gone',
+      base,
+    );
+  }
   if (!check.valid || !doc) {
     const more =
       check.errors.length > 1

@@ -1,0 +1,4 @@
+import { InitialSchema1795680000000 } from './1795680000000-initial-schema';
+
+/** In order. A new migration is written (not synchronized) whenever an entity changes; a test checks none is missing. */
+export const MIGRATIONS = [InitialSchema1795680000000];

@@ -1,0 +1,107 @@
+import type { Server } from '@grpc/grpc-js';
+import { BeforeApplicationShutdown, INestApplication, Inject, Injectable } from '@nestjs/common';
+import { GrpcOptions, Transport } from '@nestjs/microservices';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../gateway-config';
+import { GATEWAY_CONFIG, LOGGER } from '../infra/tokens';
+
+export const GRPC_PACKAGE = 'cimd.v1';
+const PROTO_FILE = join('proto', 'cimd', 'v1', 'gateway.proto');
+
+/**
+ * How the gateway (and the tests' client) load the proto: field names as written
+ * (`client_id`), unset fields absent rather than defaulted, repeated fields always arrays.
+ */
+export const PROTO_LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: false,
+  arrays: true,
+  oneofs: false,
+};
+
+/** Largest request message, as the HTTP body limit: requests are a few hundred bytes. */
+export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * proto/cimd/v1/gateway.proto, looked for from this file upwards: the repository's copy when
+ * running from apps/ (Jest), dist/proto's copy (a nest-cli asset) when running from dist/.
+ */
+export function gatewayProtoPath(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, PROTO_FILE);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`${PROTO_FILE} was not found in ${from} or any folder above it`);
+  }
+}
+
+/** `host:port` for grpc-js, with an IPv6 address in brackets. */
+export function grpcAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * The running grpc-js server, so that shutdown can drain it: no new calls, the calls in flight
+ * (an authorize check can wait CIMD_AUTHORIZE_WAIT_MS for the fetcher) get a bounded time to
+ * finish, then the rest are cancelled. Nest's own close (forceShutdown) follows and finds
+ * nothing left to do.
+ */
+@Injectable()
+export class GrpcServerHandle implements BeforeApplicationShutdown {
+  private server?: Server;
+  private readonly drainMs: number;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.drainMs = config.authorizeWaitMs + 2_000;
+  }
+
+  attach(server: Server): void {
+    this.server = server;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(() => {
+        this.logger.warn({ drain_ms: this.drainMs }, 'gRPC calls still running at shutdown were cancelled');
+        server.forceShutdown();
+        resolve();
+      }, this.drainMs);
+      server.tryShutdown(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+    });
+  }
+}
+
+/**
+ * Attach the gRPC transport (service cimd.v1.Gateway on HOST:GRPC_PORT) to the app. It starts
+ * listening with `app.startAllMicroservices()` and stops with `app.close()`.
+ */
+export function connectGrpc(app: INestApplication, config: GatewayConfig): void {
+  const handle = app.get(GrpcServerHandle);
+  app.connectMicroservice<GrpcOptions>(
+    {
+      transport: Transport.GRPC,
+      options: {
+        package: GRPC_PACKAGE,
+        protoPath: gatewayProtoPath(),
+        url: grpcAddress(config.host, config.grpcPort),
+        loader: PROTO_LOADER_OPTIONS,
+        maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
+        onLoadPackageDefinition: (_definition: unknown, server: Server) => handle.attach(server),
+      },
+    },
+    // The HTTP app's global filters, pipes and guards are HTTP-only; the gRPC controller has its own.
+    { inheritAppConfig: false },
+  );
+}

@@ -1,0 +1,112 @@
+import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
+import { HttpStatus } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { ApiError } from '../common/api-error';
+
+/**
+ * What a failed gRPC call ends with: the shape grpc-js sends as the call's status
+ * (`code`, `details`, trailing `metadata`). `details` is `<error>: <error_description>`, the
+ * OAuth-style pair of the HTTP error body; the trailer `cimd-error` holds `<error>` alone.
+ */
+export interface GrpcStatus {
+  code: GrpcCode;
+  details: string;
+  metadata: Metadata;
+}
+
+/** The trailing metadata key carrying the OAuth-style error code of a failed call. */
+export const ERROR_TRAILER = 'cimd-error';
+
+/** Longest status message sent: trailers are limited in size (8 KiB by default in grpc-js clients). */
+const MAX_DETAILS = 1024;
+
+/** How the HTTP statuses of ApiError translate (AIP-193's mapping); other 4xx are FAILED_PRECONDITION. */
+const FROM_HTTP: ReadonlyMap<number, GrpcCode> = new Map([
+  [HttpStatus.BAD_REQUEST, GrpcCode.INVALID_ARGUMENT],
+  [HttpStatus.PAYLOAD_TOO_LARGE, GrpcCode.INVALID_ARGUMENT],
+  [HttpStatus.UNAUTHORIZED, GrpcCode.UNAUTHENTICATED],
+  [HttpStatus.FORBIDDEN, GrpcCode.PERMISSION_DENIED],
+  [HttpStatus.NOT_FOUND, GrpcCode.NOT_FOUND],
+  [HttpStatus.CONFLICT, GrpcCode.ALREADY_EXISTS],
+  [HttpStatus.TOO_MANY_REQUESTS, GrpcCode.RESOURCE_EXHAUSTED],
+  [HttpStatus.NOT_IMPLEMENTED, GrpcCode.UNIMPLEMENTED],
+  [HttpStatus.SERVICE_UNAVAILABLE, GrpcCode.UNAVAILABLE],
+  [HttpStatus.GATEWAY_TIMEOUT, GrpcCode.DEADLINE_EXCEEDED],
+]);
+
+/** Socket-level error codes of a Redis or PostgreSQL connection that is down or unreachable. */
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/** PostgreSQL SQLSTATEs of a server that is down, restarting or full (class 08: connection exception). */
+const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
+
+/** Messages of client libraries whose connection is gone (pg, ioredis with its offline queue off). */
+const UNAVAILABLE_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Connection is closed/i,
+  /Stream isn't writeable/i,
+  /Reached the max retries per request limit/i,
+];
+
+/**
+ * Whether an unexpected error means Redis or PostgreSQL is unreachable (a retry may work),
+ * as opposed to a bug. Looks through TypeORM's `driverError`, `cause` and AggregateError.
+ */
+export function isBackendUnavailable(e: unknown, depth = 0): boolean {
+  if (depth > 4 || typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; message?: unknown; name?: unknown; driverError?: unknown; cause?: unknown };
+  if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || POSTGRES_UNAVAILABLE.test(err.code)))
+    return true;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof err.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(err.message as string))) return true;
+  if (e instanceof AggregateError && e.errors.some((inner) => isBackendUnavailable(inner, depth + 1))) return true;
+  return isBackendUnavailable(err.driverError, depth + 1) || isBackendUnavailable(err.cause, depth + 1);
+}
+
+export function grpcStatus(code: GrpcCode, error: string, description: string): GrpcStatus {
+  const metadata = new Metadata();
+  metadata.set(ERROR_TRAILER, error);
+  let details = `${error}: ${description}`;
+  if (details.length > MAX_DETAILS) details = `${details.slice(0, MAX_DETAILS - 1)}…`;
+  return { code, details, metadata };
+}
+
+export function isGrpcStatus(value: unknown): value is GrpcStatus {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<GrpcStatus>;
+  return typeof v.code === 'number' && typeof v.details === 'string' && v.metadata instanceof Metadata;
+}
+
+/**
+ * The status a failed call ends with, and whether to log the error: `warn` for an unreachable
+ * Redis or PostgreSQL, `error` for our own faults (the caller learns nothing about those).
+ */
+export function toGrpcStatus(e: unknown): { status: GrpcStatus; log?: 'warn' | 'error' } {
+  if (e instanceof RpcException && isGrpcStatus(e.getError())) return { status: e.getError() as GrpcStatus };
+  if (e instanceof ApiError) {
+    const http = e.getStatus();
+    const code = FROM_HTTP.get(http) ?? (http < 500 ? GrpcCode.FAILED_PRECONDITION : GrpcCode.INTERNAL);
+    return { status: grpcStatus(code, e.error, e.description) };
+  }
+  if (isBackendUnavailable(e)) {
+    const description = 'the gateway cannot reach its cache or database right now; retry shortly';
+    return { status: grpcStatus(GrpcCode.UNAVAILABLE, 'temporarily_unavailable', description), log: 'warn' };
+  }
+  const description = 'the gateway failed to handle this request; it has been logged';
+  return { status: grpcStatus(GrpcCode.INTERNAL, 'server_error', description), log: 'error' };
+}
+
+/** `UNAVAILABLE`, `NOT_FOUND`, …: the status's name, for logs and metrics. */
+export function grpcCodeName(code: GrpcCode): string {
+  return GrpcCode[code] ?? String(code);
+}

@@ -1,0 +1,35 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The gateway's Prometheus metrics (GET /metrics). */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Histogram({
+    name: 'cimd_http_request_duration_seconds',
+    help: 'HTTP request latency by route, method, status and (for authorize checks) decision',
+    labelNames: ['route', 'method', 'status', 'decision'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly cache = new Counter({
+    name: 'cimd_client_cache_lookups_total',
+    help: 'Client cache lookups by result: hit, refreshing, miss, expired, stale, invalid, gone',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'cimd_authorize_decisions_total',
+    help: 'Authorization decisions by outcome and reason',
+    labelNames: ['decision', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly queueWait = new Histogram({
+    name: 'cimd_fetch_queue_wait_seconds',
+    help: 'Time an authorize check waited for the fetcher (miss or expired copy)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'cimd_gateway_' });
+  }
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run demo`: a local HTTPS "client host" (its CA made now, trusted by the fetcher only
+ * through its test overrides), the gateway and the fetcher as processes, and a walk through
+ * the decisions a platform cares about. Leaves nothing behind: its database and Redis keys
+ * are removed at the end.
+ */
+const { spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { mkdtempSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const { createTestPki, TestOrigin } = require(path.join(root, 'dist/libs/testing/src'));
+const { Client } = require('pg');
+const Redis = require('ioredis');
+
+const HOSTS = ['app.demo.test', 'impostor.demo.test', 'blocked.demo.test'];
+const prefix = `demo-${process.pid}`;
+const databaseUrl = (() => {
+  const u = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/cimd');
+  u.pathname = `/cimd_demo_${process.pid}`;
+  return u.toString();
+})();
+const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const adminToken = randomBytes(24).toString('base64url');
+const children = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(name, entry, env) {
+  const child = spawn(process.execPath, [path.join(root, entry)], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: redisUrl,
+      CIMD_REDIS_PREFIX: prefix,
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitReady(url) {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+function show(title, decision) {
+  const lines = [`\n▶ ${title}`];
+  if (decision.decision === 'allow') {
+    const c = decision.client;
+    lines.push(`  ALLOW  ${c.name ?? '(no name)'} from ${c.host}, back to ${c.redirect_host}`);
+    lines.push(
+      `         trust: ${decision.trust.level}${decision.trust.warnings.length ? `; warnings: ${decision.trust.warnings.join(', ')}` : ''}`,
+    );
+  } else {
+    lines.push(`  ${decision.decision.toUpperCase()}  ${decision.error}: ${decision.error_description}`);
+    lines.push(`         rule: ${decision.reason}`);
+  }
+  if (decision.cache)
+    lines.push(
+      `         cache: ${decision.cache.status} (fetched ${decision.cache.fetched_at}, expires ${decision.cache.expires_at})`,
+    );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main() {
+  const pki = await createTestPki('cimd-gateway demo CA');
+  const origin = new TestOrigin(await pki.issue(HOSTS));
+  const originPort = await origin.listen('127.0.0.1');
+  const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'cimd-demo-')), 'ca.pem');
+  writeFileSync(caFile, pki.caPem);
+  const id = (host, p) => `https://${host}:${originPort}${p}`;
+  const app = id('app.demo.test', '/oauth/client.json');
+  origin.json(
+    '/oauth/client.json',
+    {
+      client_id: app,
+      client_name: 'Demo Desktop App',
+      client_uri: `https://app.demo.test:${originPort}/`,
+      redirect_uris: [`https://app.demo.test:${originPort}/callback`, 'http://127.0.0.1/callback'],
+      token_endpoint_auth_method: 'none',
+    },
+    { 'cache-control': 'max-age=300' },
+  );
+  // The same path on another host serves a document that claims the first client's identity.
+  const impostor = id('impostor.demo.test', '/oauth/client.json');
+  const blocked = id('blocked.demo.test', '/oauth/client.json');
+
+  const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  start('fetcher', 'dist/apps/fetcher/src/main.js', {
+    HOST: '127.0.0.1',
+    FETCHER_PORT: String(fetcherPort),
+    CIMD_FETCH_ALLOWED_PORTS: String(originPort),
+    CIMD_FETCH_RESOLVE: HOSTS.map((h) => `${h}:${originPort}:127.0.0.1`).join(';'),
+    CIMD_FETCH_CA_FILE: caFile,
+    CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
+  });
+  start('gateway', 'dist/apps/gateway/src/main.js', {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    GRPC_PORT: String(grpcPort),
+    DATABASE_URL: databaseUrl,
+    CIMD_ADMIN_TOKEN: adminToken,
+  });
+  const api = `http://127.0.0.1:${port}`;
+  await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
+  process.stdout.write(
+    `cimd-gateway demo: gateway ${api} (docs ${api}/docs), client host https://*.demo.test:${originPort}\n`,
+  );
+
+  const call = async (method, p, body, token = adminToken) => {
+    const res = await fetch(`${api}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json().catch(() => undefined);
+    if (res.status >= 400) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  await call('POST', '/v1/tenants', { id: 'acme' });
+  await call('POST', '/v1/tenants', { id: 'strict-bank', policy: { deny_hosts: ['blocked.demo.test'] } });
+  const { key } = await call('POST', '/v1/tenants/acme/keys');
+  process.stdout.write(
+    'created tenants "acme" and "strict-bank" (denies blocked.demo.test), and an API key for acme\n',
+  );
+
+  const check = (tenant, body, token = key) =>
+    call('POST', `/v1/tenants/${tenant}/authorize/check`, { code_challenge_method: 'S256', ...body }, token);
+  const callback = `https://app.demo.test:${originPort}/callback`;
+
+  show(
+    '1. first check of a client never seen: a cache miss, fetched and validated',
+    await check('acme', { client_id: app, redirect_uri: callback }),
+  );
+  show(
+    '2. the same check again: answered from the shared cache',
+    await check('acme', { client_id: app, redirect_uri: callback }),
+  );
+  show(
+    '3. a redirect URI the document does not register',
+    await check('acme', { client_id: app, redirect_uri: 'https://evil.example/callback' }),
+  );
+  show(
+    '4. impersonation: impostor.demo.test serves a document claiming to be app.demo.test',
+    await check('acme', { client_id: impostor, redirect_uri: callback }),
+  );
+  show(
+    '5. a tenant whose policy denies the client host (never fetched)',
+    await check('strict-bank', { client_id: blocked, redirect_uri: callback }, adminToken),
+  );
+  process.stdout.write(`\norigin requests: ${origin.requests.map((r) => `${r.headers.host}${r.path}`).join(', ')}\n`);
+  await origin.close();
+}
+
+async function cleanup() {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+  const redis = new Redis(redisUrl);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  const u = new URL(databaseUrl);
+  const name = u.pathname.slice(1);
+  u.pathname = '/postgres';
+  const pg = new Client({ connectionString: u.toString() });
+  await pg.connect();
+  await pg.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await pg.end();
+}
+
+main()
+  .then(cleanup, async (e) => {
+    process.stderr.write(`demo failed: ${e.message}\n`);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .catch((e) => {
+    process.stderr.write(`demo cleanup failed: ${e.message}\n`);
+    process.exitCode = 1;
+  });
