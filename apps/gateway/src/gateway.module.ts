@@ -11,6 +11,7 @@ import { AuthorizeController } from './authorize/authorize.controller';
 import { AuthorizeService } from './authorize/authorize.service';
 import { FetchCoordinator } from './authorize/fetch-coordinator';
 import { ClientRegistryConsumer } from './clients/client-registry.consumer';
+import { ClientRecords } from './clients/client-records';
 import { ClientsController } from './clients/clients.controller';
 import { LogosController } from './clients/logos.controller';
 import { ApiErrorFilter } from './common/api-error.filter';
@@ -94,6 +95,7 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
           inject: [DATA_SOURCE, REDIS],
           useFactory: (db: DataSource, redis: Redis) => new TenantPoliciesService(db, redis, keys, logger),
         },
+        { provide: ClientRecords, inject: [REDIS], useFactory: (redis: Redis) => new ClientRecords(redis, keys) },
         {
           provide: FetchCoordinator,
           inject: [FETCH_QUEUE_TOKEN],

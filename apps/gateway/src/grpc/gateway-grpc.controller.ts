@@ -1,18 +1,16 @@
-import { CacheEntry, parseCacheEntry, RedisKeys } from '@cimd/contracts';
 import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { Histogram } from 'prom-client';
+import type { Histogram } from 'prom-client';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { assertTenantAccess, Principal } from '../auth/principal';
 import { AuthorizeService } from '../authorize/authorize.service';
-import { notFound, unavailable } from '../common/api-error';
 import { tenantParam } from '../common/parse-body';
 import type { GatewayConfig } from '../gateway-config';
-import { GATEWAY_CONFIG, LOGGER, REDIS, REDIS_KEYS } from '../infra/tokens';
+import { GATEWAY_CONFIG, LOGGER } from '../infra/tokens';
+import { ClientRecords } from '../clients/client-records';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { authenticate } from './grpc-auth';
@@ -44,18 +42,11 @@ export class GatewayGrpcController {
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(AuthorizeService) private readonly authorize: AuthorizeService,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_KEYS) private readonly keys: RedisKeys,
+    @Inject(ClientRecords) private readonly records: ClientRecords,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.calls = new Histogram({
-      name: 'cimd_grpc_request_duration_seconds',
-      help: 'gRPC call latency by method and status code',
-      labelNames: ['rpc', 'code'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [metrics.registry],
-    });
+    this.calls = metrics.grpcCalls;
   }
 
   /** POST /v1/tenants/{tenant}/authorize/check. */
@@ -74,14 +65,7 @@ export class GatewayGrpcController {
   @GrpcMethod('Gateway', 'GetClient')
   getClient(request: GetClientRequest, metadata: Metadata): Promise<GetClientResponse> {
     return this.serve('GetClient', metadata, async () => {
-      const clientId = requiredClientId(request);
-      let entry: CacheEntry | undefined;
-      try {
-        entry = parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
-      } catch {
-        throw unavailable('the client cache is unreachable; try again shortly');
-      }
-      if (!entry) throw notFound('this client_id is not in the cache; an authorize check or a refresh fetches it');
+      const entry = await this.records.find(requiredClientId(request));
       return { client: clientRecord(entry, this.config.publicUrl) };
     });
   }

@@ -1,7 +1,8 @@
+import type { ClientDisplay } from '@cimd/core';
 import type { CacheEntry } from '@cimd/contracts';
 import { badRequest } from '../common/api-error';
 import type { AuthorizeResponse } from '../authorize/authorize.service';
-import { clientView } from '../clients/clients.controller';
+import { clientView } from '../clients/client-records';
 
 /*
  * The messages of proto/cimd/v1/gateway.proto as the gateway sees them: loaded with
@@ -16,17 +17,6 @@ export interface CheckAuthorizationRequest {
   response_type?: string;
   scope?: string;
   code_challenge_method?: string;
-}
-
-export interface ClientDisplay {
-  client_id: string;
-  host: string;
-  name?: string;
-  client_uri?: string;
-  logo_url?: string;
-  tos_uri?: string;
-  policy_uri?: string;
-  redirect_host?: string;
 }
 
 export interface CheckAuthorizationResponse {

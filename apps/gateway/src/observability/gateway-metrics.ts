@@ -22,6 +22,13 @@ export class GatewayMetrics {
     labelNames: ['decision', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly grpcCalls = new Histogram({
+    name: 'cimd_grpc_request_duration_seconds',
+    help: 'gRPC call latency by method and status code',
+    labelNames: ['rpc', 'code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly queueWait = new Histogram({
     name: 'cimd_fetch_queue_wait_seconds',
     help: 'Time an authorize check waited for the fetcher (miss or expired copy)',
