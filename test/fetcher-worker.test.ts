@@ -70,11 +70,14 @@ async function fetchNow(id: string, options = {}): Promise<void> {
   await enqueueFetch(queue, id, 'miss', { backoff: { type: 'fetch-backoff', delay: 50 }, ...options });
 }
 
+/** The entry written after `after`, once the job that wrote it is gone (a new job with its id would be a no-op). */
 async function fetched(id: string, after = 0): Promise<CacheEntry> {
-  return waitFor(async () => {
-    const e = await entry(id);
-    return e && e.fetched_at > after ? e : undefined;
+  const e = await waitFor(async () => {
+    const current = await entry(id);
+    return current && current.fetched_at > after ? current : undefined;
   }, `a cache entry for ${id}`);
+  await waitFor(async () => (await queue.getJob(fetchJobId(id))) === undefined, `the fetch job of ${id} to finish`);
+  return e;
 }
 
 beforeAll(async () => {
@@ -100,6 +103,7 @@ beforeAll(async () => {
     },
     host: '127.0.0.1',
     port: 0,
+    goneConfirmDelayMs: 400,
   };
   redis = new Redis(REDIS_URL);
   queueConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -133,7 +137,7 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     const ready = await fetch(`http://127.0.0.1:${healthPort}/readyz`);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { redis: { status: 'up' }, worker: { status: 'up' } },
+      checks: { redis: { status: 'up' }, worker: { status: 'up' }, webhooks: { status: 'up' } },
     });
     const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
     expect(metrics).toContain('cimd_fetch_jobs_total');
@@ -203,18 +207,63 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     expect(changed?.data).toMatchObject({ changes: ['redirect_uris_removed', 'client_name'] });
   });
 
-  it('records a 404 as gone, without the document, and emits client.gone', async () => {
+  it('a valid client whose document answers 404 is declared gone only when a second fetch after the delay agrees', async () => {
     const id = clientId('/vanishing.json');
     origin.json('/vanishing.json', doc('/vanishing.json'));
     await fetchNow(id);
     const first = await fetched(id);
     origin.route('/vanishing.json', (_req, res) => res.writeHead(404).end());
     await fetchNow(id);
-    const gone = await fetched(id, first.fetched_at);
-    expect(gone.status).toBe('gone');
+    // First 404: still valid and served, marked suspect, no event yet.
+    const suspect = await waitFor(async () => {
+      const e = await entry(id);
+      return e?.suspect ? e : undefined;
+    }, 'the suspect mark');
+    expect(suspect).toMatchObject({ status: 'valid', fetched_at: first.fetched_at, suspect: { outcome: 'gone' } });
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
+    // The confirmation fetch, after the delay, still gets 404: now it is gone.
+    const gone = await waitFor(async () => {
+      const e = await entry(id);
+      return e?.status === 'gone' ? e : undefined;
+    }, 'the confirmation');
     expect(gone.document).toBeUndefined();
     expect(gone.errors?.[0]?.code).toBe('fetch.gone');
+    expect(origin.hits('/vanishing.json')).toBe(3);
     expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched', 'client.gone']);
+  });
+
+  it('a document that is back by the confirmation fetch is not declared gone', async () => {
+    const id = clientId('/blip.json');
+    origin.json('/blip.json', doc('/blip.json'));
+    await fetchNow(id);
+    await fetched(id);
+    origin.route('/blip.json', (_req, res) => res.writeHead(410).end());
+    await fetchNow(id);
+    await waitFor(async () => (await entry(id))?.suspect, 'the suspect mark');
+    origin.json('/blip.json', doc('/blip.json'));
+    await waitFor(() => origin.hits('/blip.json') === 3, 'the confirmation fetch');
+    const back = await waitFor(async () => {
+      const e = await entry(id);
+      return e && !e.suspect ? e : undefined;
+    }, 'the suspect mark to clear');
+    expect(back.status).toBe('valid');
+    expect((await events(id)).map((ev) => ev.type)).not.toContain('client.gone');
+  });
+
+  it('a transient failure during confirmation never declares anything', async () => {
+    const id = clientId('/outage.json');
+    origin.json('/outage.json', doc('/outage.json'));
+    await fetchNow(id);
+    await fetched(id);
+    origin.route('/outage.json', (_req, res) => res.writeHead(404).end());
+    await fetchNow(id);
+    await waitFor(async () => (await entry(id))?.suspect, 'the suspect mark');
+    origin.route('/outage.json', (_req, res) => res.writeHead(503).end());
+    await waitFor(() => origin.hits('/outage.json') >= 3, 'the confirmation fetch');
+    await new Promise((r) => setTimeout(r, 300));
+    const e = await entry(id);
+    expect(e?.status).toBe('valid');
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
   });
 
   it('records an invalid document as invalid with its reasons (SPEC-NOTES 15) and emits client.invalid', async () => {
@@ -248,10 +297,7 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     const good = await fetched(id);
     origin.route('/flaky.json', (_req, res) => res.writeHead(503).end());
     await fetchNow(id, { attempts: 3 });
-    await waitFor(
-      async () => origin.hits('/flaky.json') === 4 && (await queue.getJobCounts()).delayed === 0,
-      'three attempts',
-    );
+    await waitFor(() => origin.hits('/flaky.json') === 4, 'three attempts');
     await waitFor(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
     const after = await entry(id);
     expect(after).toMatchObject({ status: 'valid', fetched_at: good.fetched_at, document: good.document });

@@ -685,14 +685,17 @@ describe('operations endpoints', () => {
       await redisDown.init();
       clients = [
         { name: 'the main connection', redis: redisDown.get<Redis>(REDIS) },
-        { name: "the fetch queue's", redis: redisDown.get<Queue>(FETCH_QUEUE_TOKEN).opts.connection as Redis },
+        // BullMQ owns this connection (it was given options, not a client): reach its ioredis client to watch it.
+        {
+          name: "the fetch queue's",
+          redis: (redisDown.get<Queue>(FETCH_QUEUE_TOKEN) as unknown as { connection: { _client: Redis } }).connection
+            ._client,
+        },
       ];
     }, 15_000);
 
     afterAll(async () => {
       if (!closed) await redisDown?.close();
-      // Until gateway.module.ts closes it (see below), or this file would never exit.
-      for (const { redis } of clients) redis.disconnect();
     });
 
     it('the gateway still starts, and GET /readyz → 503 naming Redis', async () => {

@@ -31,6 +31,7 @@ describe('loadFetcherConfig', () => {
       globalConcurrency: 64,
       originRateLimit: { max: 20, windowMs: 10000 },
       cooldownMaxSeconds: 3600,
+      goneConfirmDelayMs: 60000,
     });
   });
 

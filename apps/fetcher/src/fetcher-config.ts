@@ -29,6 +29,7 @@ const FetcherEnv = z.object({
   CIMD_CACHE_REFRESH_AHEAD: z.coerce.number().gt(0).lte(1).default(0.8),
   CIMD_STALE_RETENTION_SECONDS: int(7 * 86_400, 0, 30 * 86_400),
   CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
+  CIMD_GONE_CONFIRM_DELAY_MS: int(60_000, 0, 86_400_000),
 });
 
 export interface FetcherConfig {
@@ -51,6 +52,8 @@ export interface FetcherConfig {
   originRateLimit: { max: number; windowMs: number };
   /** Longest wait before a client whose fetches keep failing is tried again. */
   cooldownMaxSeconds: number;
+  /** A valid client whose document vanishes is declared gone only if it is still gone this much later. */
+  goneConfirmDelayMs: number;
 }
 
 /** Variables that open holes in the SSRF defences: for tests and demos, never production. */
@@ -134,5 +137,6 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     globalConcurrency: e.CIMD_FETCH_GLOBAL_CONCURRENCY,
     originRateLimit: { max: e.CIMD_ORIGIN_RATE_LIMIT, windowMs: e.CIMD_ORIGIN_RATE_WINDOW_MS },
     cooldownMaxSeconds: e.CIMD_FETCH_COOLDOWN_MAX_SECONDS,
+    goneConfirmDelayMs: e.CIMD_GONE_CONFIRM_DELAY_MS,
   };
 }

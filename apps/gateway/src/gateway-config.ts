@@ -20,6 +20,7 @@ const GatewayEnv = z.object({
     .max(512, 'must be at most 512 characters')
     .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces'),
   CIMD_AUTHORIZE_WAIT_MS: int(2500, 0, 30_000),
+  CIMD_REVALIDATE_INTERVAL_MS: int(30_000, 1000, 3_600_000),
   CIMD_MIGRATE: z.enum(['auto', 'off']).optional(),
   CIMD_PUBLIC_URL: z
     .string()
@@ -49,6 +50,8 @@ export interface GatewayConfig {
   adminToken: string;
   /** How long an authorize check waits for the fetch of an uncached client. */
   authorizeWaitMs: number;
+  /** How often clients with active sessions are checked for a due revalidation. */
+  revalidateIntervalMs: number;
   /** Run migrations at start (the development default) or leave them to `npm run migrate`. */
   migrate: 'auto' | 'off';
   /** Base URL browsers reach this gateway at; logo URLs in decisions are built on it. */
@@ -80,6 +83,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     logLevel: e.LOG_LEVEL,
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
+    revalidateIntervalMs: e.CIMD_REVALIDATE_INTERVAL_MS,
     migrate: e.CIMD_MIGRATE ?? (e.NODE_ENV === 'production' ? 'off' : 'auto'),
     publicUrl,
   };

@@ -1,5 +1,13 @@
-import { FETCH_QUEUE, FetchJobData, FetchJobResult, RedisKeys } from '@cimd/contracts';
-import { connectRedis, createRedis } from '@cimd/runtime';
+import {
+  FETCH_QUEUE,
+  FetchJobData,
+  FetchJobResult,
+  RedisKeys,
+  WEBHOOK_QUEUE,
+  WebhookJobData,
+  WebhookJobResult,
+} from '@cimd/contracts';
+import { bullmqConnection, connectRedis, settleWithin } from '@cimd/runtime';
 import { DynamicModule, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Queue } from 'bullmq';
@@ -10,7 +18,13 @@ import { ApiKeysService } from './auth/api-keys.service';
 import { AuthorizeController } from './authorize/authorize.controller';
 import { AuthorizeService } from './authorize/authorize.service';
 import { FetchCoordinator } from './authorize/fetch-coordinator';
-import { ClientRegistryConsumer } from './clients/client-registry.consumer';
+import { ClientEventsConsumer } from './events/client-events.consumer';
+import { EventsController } from './events/events.controller';
+import { TenantEventPublisher } from './events/tenant-events';
+import { WebhookDeliveryLog } from './events/webhook-deliveries';
+import { RevalidationScheduler } from './sessions/revalidation-scheduler';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsService } from './sessions/sessions.service';
 import { ClientRecords } from './clients/client-records';
 import { ClientsController } from './clients/clients.controller';
 import { LogosController } from './clients/logos.controller';
@@ -21,7 +35,15 @@ import { GatewayGrpcController } from './grpc/gateway-grpc.controller';
 import { GrpcServerHandle } from './grpc/grpc-server';
 import { HealthController } from './health/health.controller';
 import { Subscriptions } from './infra/subscriptions';
-import { DATA_SOURCE, FETCH_QUEUE_TOKEN, GATEWAY_CONFIG, LOGGER, REDIS, REDIS_KEYS } from './infra/tokens';
+import {
+  DATA_SOURCE,
+  FETCH_QUEUE_TOKEN,
+  GATEWAY_CONFIG,
+  LOGGER,
+  REDIS,
+  REDIS_KEYS,
+  WEBHOOK_QUEUE_TOKEN,
+} from './infra/tokens';
 import { GatewayMetrics } from './observability/gateway-metrics';
 import { TenantPoliciesService } from './tenants/tenant-policies.service';
 import { TenantsController } from './tenants/tenants.controller';
@@ -40,7 +62,11 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(TenantPoliciesService) private readonly policies: TenantPoliciesService,
     @Inject(FetchCoordinator) private readonly fetches: FetchCoordinator,
-    @Inject(ClientRegistryConsumer) private readonly registry: ClientRegistryConsumer,
+    @Inject(ClientEventsConsumer) private readonly consumer: ClientEventsConsumer,
+    @Inject(WebhookDeliveryLog) private readonly deliveries: WebhookDeliveryLog,
+    @Inject(RevalidationScheduler) private readonly revalidation: RevalidationScheduler,
+    @Inject(WEBHOOK_QUEUE_TOKEN) private readonly webhookQueue: Queue,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
@@ -53,6 +79,8 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
         AuthorizeController,
         ClientsController,
         LogosController,
+        SessionsController,
+        EventsController,
         GatewayGrpcController,
       ],
       providers: [
@@ -80,10 +108,12 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
           provide: FETCH_QUEUE_TOKEN,
           // Fail fast when Redis is down: a check answers "pending" instead of hanging.
           useFactory: () =>
-            new Queue<FetchJobData, FetchJobResult>(FETCH_QUEUE, {
-              connection: createRedis(config.redisUrl),
-              prefix: keys.queuePrefix,
-            }),
+            quiet(
+              new Queue<FetchJobData, FetchJobResult>(FETCH_QUEUE, {
+                connection: bullmqConnection(config.redisUrl, 'producer'),
+                prefix: keys.queuePrefix,
+              }),
+            ),
         },
         {
           provide: ApiKeysService,
@@ -121,9 +151,51 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
             ),
         },
         {
-          provide: ClientRegistryConsumer,
-          inject: [DATA_SOURCE],
-          useFactory: (db: DataSource) => new ClientRegistryConsumer(config.redisUrl, keys, db, logger),
+          provide: WEBHOOK_QUEUE_TOKEN,
+          useFactory: () =>
+            quiet(
+              new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, {
+                connection: bullmqConnection(config.redisUrl, 'producer'),
+                prefix: keys.queuePrefix,
+              }),
+            ),
+        },
+        {
+          provide: SessionsService,
+          inject: [DATA_SOURCE, REDIS],
+          useFactory: (db: DataSource, redis: Redis) => new SessionsService(db, redis, keys, logger),
+        },
+        {
+          provide: TenantEventPublisher,
+          inject: [DATA_SOURCE, REDIS, WEBHOOK_QUEUE_TOKEN],
+          useFactory: (db: DataSource, redis: Redis, queue: Queue<WebhookJobData, WebhookJobResult>) =>
+            new TenantEventPublisher(db, redis, keys, queue, logger),
+        },
+        {
+          provide: WebhookDeliveryLog,
+          inject: [DATA_SOURCE, WEBHOOK_QUEUE_TOKEN, TenantEventPublisher, TenantPoliciesService],
+          useFactory: (
+            db: DataSource,
+            queue: Queue<WebhookJobData, WebhookJobResult>,
+            publisher: TenantEventPublisher,
+            policies: TenantPoliciesService,
+          ) => new WebhookDeliveryLog(config.redisUrl, db, keys, queue, publisher, policies, logger),
+        },
+        {
+          provide: ClientEventsConsumer,
+          inject: [REDIS, DATA_SOURCE, TenantPoliciesService, TenantEventPublisher],
+          useFactory: (
+            redis: Redis,
+            db: DataSource,
+            policies: TenantPoliciesService,
+            publisher: TenantEventPublisher,
+          ) => new ClientEventsConsumer(config.redisUrl, redis, keys, db, policies, publisher, logger),
+        },
+        {
+          provide: RevalidationScheduler,
+          inject: [REDIS, DATA_SOURCE, FETCH_QUEUE_TOKEN],
+          useFactory: (redis: Redis, db: DataSource, queue: Queue<FetchJobData, FetchJobResult>) =>
+            new RevalidationScheduler(config.redisUrl, redis, db, keys, queue, config.revalidateIntervalMs, logger),
         },
       ],
     };
@@ -136,23 +208,26 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
       this.policies.listen(this.subscriptions),
       this.fetches.listen(this.subscriptions),
     ]);
-    this.registry.start();
+    this.consumer.start();
+    this.deliveries.start();
+    // Not awaited: with Redis down it waits for it; the scheduler is not needed to answer checks.
+    this.revalidation
+      .start()
+      .catch((e: Error) => this.logger.warn({ err: e.message }, 'the revalidation scheduler could not start'));
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.registry.stop();
-    // BullMQ does not close a connection it was given, and queue.client never settles while Redis is down.
-    (this.queue.opts.connection as Redis).disconnect();
-    await withTimeout(this.queue.close(), 1000);
+    await Promise.all([this.consumer.stop(), this.deliveries.stop(), this.revalidation.stop()]);
+    await settleWithin(this.webhookQueue.close(), 1000);
+    await settleWithin(this.queue.close(), 1000);
     this.subscriptions.close();
     this.redis.disconnect();
     await this.db.destroy().catch(() => undefined);
   }
 }
 
-/** Shutdown steps must not hang on a dependency that is down. */
-async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
+/** Queue connection errors are reported by readiness and by the operations that fail; an unhandled 'error' event would end the process. */
+function quiet<T extends { on(event: 'error', listener: (e: Error) => void): unknown }>(emitter: T): T {
+  emitter.on('error', () => undefined);
+  return emitter;
 }

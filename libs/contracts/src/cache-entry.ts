@@ -28,6 +28,11 @@ export interface CacheEntry {
   last_modified?: string;
   /** The prefetched logo (RedisKeys.logo(sha256)). */
   logo?: { sha256: string; content_type: string };
+  /**
+   * A valid client whose document just answered 404/410 or failed validation: still served
+   * until a second fetch after the confirmation delay says the same (then `status` changes).
+   */
+  suspect?: { since: number; outcome: string; errors: Finding[] };
   /** The latest transient failure, kept for operators; never a reason to stop serving. */
   last_error?: { at: number; code: RuleCode; message: string };
 }

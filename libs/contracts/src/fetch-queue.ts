@@ -20,6 +20,8 @@ export interface FetchJobResult {
   status?: 'valid' | 'invalid' | 'gone';
   /** Not fetched: cooling down after failures, or the entry is already newer than the request. */
   skipped?: 'cooldown' | 'fresh';
+  /** A valid client's document vanished or broke once; a confirmation fetch is scheduled. */
+  suspect?: boolean;
 }
 
 /** Published on RedisKeys.fetchDone after every fetch attempt, so waiting gateways stop waiting. */
@@ -36,6 +38,11 @@ export interface FetchDoneMessage {
  */
 export function fetchJobId(clientId: string): string {
   return `fetch-${clientKey(clientId)}`;
+}
+
+/** The delayed second look at a client whose document vanished (one per client at a time). */
+export function confirmJobId(clientId: string): string {
+  return `confirm-${clientKey(clientId)}`;
 }
 
 /** Backoff type implemented by the fetch worker: exponential from `delay`, or longer when the origin sent Retry-After. */

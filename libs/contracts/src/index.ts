@@ -4,3 +4,4 @@ export * from './redis-keys';
 export * from './fetch-queue';
 export * from './cache-entry';
 export * from './client-events';
+export * from './webhook-queue';

@@ -30,6 +30,21 @@ export class RedisKeys {
     return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;
   }
 
+  /** A registered session's state, kept so a session check needs no database (SessionState). */
+  session(tenantId: string, sessionId: string): string {
+    return `${this.prefix}:session:${tenantId}:${clientKey(sessionId)}`;
+  }
+
+  /** Set when a tenant's sessions of a client were revoked in bulk: sessions created before `at` are over. */
+  clientRevocation(tenantId: string, clientId: string): string {
+    return `${this.prefix}:client-revoked:${tenantId}:${clientKey(clientId)}`;
+  }
+
+  /** Pub/sub channel: a tenant event was recorded (WatchEvents streams them live). */
+  get tenantEvents(): string {
+    return `${this.prefix}:tenant-events`;
+  }
+
   /** Pub/sub channel: a fetch job of some client finished (FetchDoneMessage); gateways waiting on a miss listen. */
   get fetchDone(): string {
     return `${this.prefix}:fetch-done`;

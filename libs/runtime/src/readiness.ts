@@ -18,3 +18,10 @@ export async function probe(
     clearTimeout(timer);
   }
 }
+
+/** Wait for `work`, but never longer than `ms`: shutdown must not hang on a dependency that is down. */
+export async function settleWithin(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work?.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}

@@ -32,6 +32,10 @@ export interface GetOptions {
   maxBytes?: number;
 }
 
+export interface PostOptions extends GetOptions {
+  body: string;
+}
+
 /**
  * The only way the fetcher touches a URL an attacker chose: https only, allowed ports only,
  * pinned and checked addresses, no redirects, no proxies, one deadline, and a size cap on
@@ -65,6 +69,22 @@ export class SafeFetcher {
   }
 
   async get(rawUrl: string, get: GetOptions): Promise<FetchedResponse | FetchFailure> {
+    return this.send('GET', rawUrl, get);
+  }
+
+  /**
+   * POST with the same guards (webhooks). Only the status matters: the response body is
+   * never read. Like GET, the request is never redirected.
+   */
+  async post(rawUrl: string, post: PostOptions): Promise<FetchedResponse | FetchFailure> {
+    return this.send('POST', rawUrl, post);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    rawUrl: string,
+    get: GetOptions & { body?: string },
+  ): Promise<FetchedResponse | FetchFailure> {
     const maxBytes = get.maxBytes ?? this.options.maxBytes;
     let url: URL;
     try {
@@ -100,7 +120,8 @@ export class SafeFetcher {
       const res = await this.agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
-        method: 'GET',
+        method,
+        ...(get.body !== undefined ? { body: get.body } : {}),
         headers: {
           accept: get.accept,
           'accept-encoding': 'identity',
@@ -109,7 +130,7 @@ export class SafeFetcher {
         },
         signal: deadline.signal,
       });
-      if (res.statusCode !== 200) {
+      if (res.statusCode !== 200 || method === 'POST') {
         // Nothing but a 200 is read: drop the connection rather than drain a body that may never end.
         res.body.on('error', () => undefined).destroy();
         return { kind: 'response', status: res.statusCode, headers: res.headers, body: Buffer.alloc(0) };
@@ -125,7 +146,7 @@ export class SafeFetcher {
       if (wire === undefined) return tooLarge(`the response body is larger than ${maxBytes} bytes`);
       const decoded = decode(headerValue(res.headers['content-encoding']), wire, maxBytes);
       if (decoded.kind === 'failure') return decoded;
-      return { kind: 'response', status: 200, headers: res.headers, body: decoded.body };
+      return { kind: 'response', status: res.statusCode, headers: res.headers, body: decoded.body };
     } catch (e) {
       return classifyError(e, deadline.signal, this.options.timeoutMs);
     } finally {

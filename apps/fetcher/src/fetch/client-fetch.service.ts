@@ -64,10 +64,18 @@ export class ClientFetchService {
     private readonly fetcher: SafeFetcher,
     private readonly config: Pick<
       FetcherConfig,
-      'cacheBounds' | 'staleRetentionSeconds' | 'logoMaxBytes' | 'originRateLimit' | 'cooldownMaxSeconds'
+      | 'cacheBounds'
+      | 'staleRetentionSeconds'
+      | 'logoMaxBytes'
+      | 'originRateLimit'
+      | 'cooldownMaxSeconds'
+      | 'goneConfirmDelayMs'
     >,
     private readonly metrics: FetcherMetrics,
     private readonly logger: Logger,
+    /** Schedules the confirmation fetch of a client whose document vanished. */
+    private readonly scheduleConfirmation: (clientId: string, delayMs: number) => Promise<void> = () =>
+      Promise.resolve(),
   ) {
     this.rateLimiter = new OriginRateLimiter(redis, keys, config.originRateLimit.max, config.originRateLimit.windowMs);
     this.cooldown = new FailureCooldown(redis, keys, config.cooldownMaxSeconds);
@@ -118,7 +126,7 @@ export class ClientFetchService {
     // A miss or refresh asked for before the entry was last written is already answered: a
     // check that read "miss" just before another fetch finished must not cause a second one.
     if (
-      (attempt.reason === 'miss' || attempt.reason === 'refresh') &&
+      (attempt.reason === 'miss' || attempt.reason === 'refresh' || attempt.reason === 'scheduled') &&
       attempt.requestedAt !== undefined &&
       previous !== undefined &&
       previous.fetched_at >= attempt.requestedAt
@@ -223,6 +231,7 @@ export class ClientFetchService {
       expires_at: lifetime.expiresAt,
     };
     delete entry.last_error;
+    delete entry.suspect;
     if (outcome.validators.etag) entry.etag = outcome.validators.etag;
     if (outcome.validators.lastModified) entry.last_modified = outcome.validators.lastModified;
     const ttlMs = this.entryTtlMs(lifetime.expiresAt);
@@ -242,6 +251,25 @@ export class ClientFetchService {
     outcome: Exclude<FetchOutcome, { outcome: 'ok' | 'not_modified' | 'transient' }>,
   ): Promise<FetchJobResult> {
     const now = Date.now();
+    // A valid client is not declared gone or invalid on one answer: a deploy gone wrong or a
+    // CDN hiccup must not end every session. Keep serving it and look again after the delay.
+    if (previous?.status === 'valid' && previous.document) {
+      const since = previous.suspect?.since ?? now;
+      const waited = now - since;
+      if (waited < this.config.goneConfirmDelayMs) {
+        const suspect: CacheEntry = {
+          ...previous,
+          suspect: { since, outcome: outcome.outcome, errors: outcome.errors },
+        };
+        await this.redis.set(this.keys.clientEntry(clientId), JSON.stringify(suspect), 'KEEPTTL');
+        await this.scheduleConfirmation(clientId, this.config.goneConfirmDelayMs - waited);
+        this.logger.info(
+          { client_id: clientId, outcome: outcome.outcome },
+          'document vanished or broke; confirming later',
+        );
+        return { client_id: clientId, outcome: outcome.outcome, status: 'valid', suspect: true };
+      }
+    }
     // Retried no sooner than the lower cache bound: a refused client is not refetched per request.
     const retryAt = now + this.config.cacheBounds.minSeconds * 1000;
     const status = outcome.outcome === 'gone' ? 'gone' : 'invalid';

@@ -1,7 +1,7 @@
 import { FETCH_BACKOFF_TYPE, FETCH_QUEUE, FetchJobData, FetchJobResult, FetchReason, RedisKeys } from '@cimd/contracts';
 import { CLIENT_ID_MAX_LENGTH } from '@cimd/core';
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import type Redis from 'ioredis';
+import { bullmqConnection } from '@cimd/runtime';
 import type { Logger } from 'pino';
 import { ClientFetchService, OriginBusyError, TransientFetchError } from './client-fetch.service';
 
@@ -17,7 +17,7 @@ export class FetchWorker {
   private worker?: Worker<FetchJobData, FetchJobResult>;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly redisUrl: string,
     private readonly keys: RedisKeys,
     private readonly service: ClientFetchService,
     private readonly options: { concurrency: number; globalConcurrency: number },
@@ -25,11 +25,15 @@ export class FetchWorker {
   ) {}
 
   async start(): Promise<void> {
-    const queue = new Queue(FETCH_QUEUE, { connection: this.connection, prefix: this.keys.queuePrefix });
+    const queue = new Queue(FETCH_QUEUE, {
+      connection: bullmqConnection(this.redisUrl, 'worker'),
+      prefix: this.keys.queuePrefix,
+    });
+    queue.on('error', () => undefined);
     await queue.setGlobalConcurrency(this.options.globalConcurrency);
     await queue.close();
     this.worker = new Worker<FetchJobData, FetchJobResult>(FETCH_QUEUE, (job, token) => this.process(job, token), {
-      connection: this.connection,
+      connection: bullmqConnection(this.redisUrl, 'worker'),
       prefix: this.keys.queuePrefix,
       concurrency: this.options.concurrency,
       settings: { backoffStrategy: backoff },

@@ -5,15 +5,18 @@ import type { MetadataDocument } from './metadata-document';
  * server may act on (SPEC-NOTES 23): each tenant's policy decides, per kind, whether to
  * revoke the client's sessions or only notify.
  */
-export type DocumentChange =
-  | 'redirect_uris_removed'
-  | 'redirect_uris_added'
-  | 'keys'
-  | 'token_endpoint_auth_method'
-  | 'grant_types'
-  | 'scope'
-  | 'client_name'
-  | 'logo_uri';
+export const DOCUMENT_CHANGES = [
+  'redirect_uris_removed',
+  'redirect_uris_added',
+  'keys',
+  'token_endpoint_auth_method',
+  'grant_types',
+  'scope',
+  'client_name',
+  'logo_uri',
+] as const;
+
+export type DocumentChange = (typeof DOCUMENT_CHANGES)[number];
 
 export function documentChanges(previous: MetadataDocument, next: MetadataDocument): DocumentChange[] {
   const changes: DocumentChange[] = [];

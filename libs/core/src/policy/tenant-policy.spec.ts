@@ -83,3 +83,45 @@ describe('tenant policy', () => {
     });
   });
 });
+
+describe('what a tenant does when a client document changes (SPEC-NOTES 23)', () => {
+  it('revokes on removed redirect URIs and changed keys or auth method by default, notifies otherwise', () => {
+    expect(DEFAULT_TENANT_POLICY.on_change).toEqual({
+      redirect_uris_removed: 'revoke',
+      redirect_uris_added: 'notify',
+      keys: 'revoke',
+      token_endpoint_auth_method: 'revoke',
+      grant_types: 'notify',
+      scope: 'notify',
+      client_name: 'notify',
+      logo_uri: 'notify',
+    });
+  });
+
+  it('lets a tenant override one kind and keeps the defaults for the rest', () => {
+    const p = policy({ on_change: { redirect_uris_removed: 'notify', scope: 'revoke' } });
+    expect(p.on_change).toMatchObject({ redirect_uris_removed: 'notify', scope: 'revoke', keys: 'revoke' });
+  });
+
+  it.each([
+    [{ on_change: { redirect_uris_removed: 'delete' } }, 'on_change.redirect_uris_removed'],
+    [{ on_change: { colour: 'revoke' } }, 'unknown field(s) colour'],
+    [{ webhook: { url: 'http://hooks.example/x', secret: 'x'.repeat(32) } }, 'webhook.url: must be an https URL'],
+    [
+      { webhook: { url: 'https://hooks.example/x', secret: 'short' } },
+      'webhook.secret: must be at least 16 characters',
+    ],
+    [{ webhook: { url: 'https://hooks.example/x' } }, 'webhook.secret'],
+  ])('refuses %j', (input, message) => {
+    const r = parseTenantPolicy(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join('\n')).toContain(message);
+  });
+
+  it('accepts a webhook with an https URL and a secret', () => {
+    expect(policy({ webhook: { url: 'https://hooks.example/cimd', secret: 's'.repeat(32) } }).webhook).toEqual({
+      url: 'https://hooks.example/cimd',
+      secret: 's'.repeat(32),
+    });
+  });
+});

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientIdUrl } from '../client-id/client-id-url';
+import { DOCUMENT_CHANGES, DocumentChange } from '../document/document-changes';
 import { quote, RuleCode } from '../findings';
 
 // `example.com` matches that host only; `*.example.com` matches every subdomain (not the apex).
@@ -10,6 +11,39 @@ const hostPattern = z
   .refine((s) => HOST_PATTERN.test(s), {
     message: 'must be a host name such as "example.com" or a wildcard such as "*.example.com"',
   });
+
+/** What a tenant does with its sessions of a client whose document changed (SPEC-NOTES 23). */
+export type ChangeAction = 'revoke' | 'notify';
+
+/** Revoke when the client could now send codes elsewhere or authenticate differently; notify otherwise. */
+export const DEFAULT_CHANGE_ACTIONS: Record<DocumentChange, ChangeAction> = {
+  redirect_uris_removed: 'revoke',
+  redirect_uris_added: 'notify',
+  keys: 'revoke',
+  token_endpoint_auth_method: 'revoke',
+  grant_types: 'notify',
+  scope: 'notify',
+  client_name: 'notify',
+  logo_uri: 'notify',
+};
+
+const changeAction = z.enum(['revoke', 'notify']);
+const OnChange = z
+  .object(
+    Object.fromEntries(
+      DOCUMENT_CHANGES.map((c: DocumentChange) => [c, changeAction.default(DEFAULT_CHANGE_ACTIONS[c])]),
+    ) as Record<DocumentChange, z.ZodDefault<typeof changeAction>>,
+  )
+  .strict();
+
+const Webhook = z
+  .object({
+    /** Where this tenant's events are POSTed (https; delivered by the network-isolated fetcher). */
+    url: z.url({ protocol: /^https$/, message: 'must be an https URL' }),
+    /** Key of the X-CIMD-Signature HMAC. */
+    secret: z.string().min(16, 'must be at least 16 characters').max(256),
+  })
+  .strict();
 
 /**
  * What one tenant (authorization server) accepts. Every field has a default, so `{}` is a
@@ -45,6 +79,10 @@ export const TenantPolicySchema = z
       .min(0)
       .max(7 * 86_400)
       .default(3_600),
+    /** Per kind of document change: revoke the client's sessions here, or only notify. */
+    on_change: OnChange.prefault({}),
+    /** Deliver this tenant's events (signed) to a URL. */
+    webhook: Webhook.optional(),
   })
   .strict();
 

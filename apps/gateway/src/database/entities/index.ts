@@ -1,7 +1,29 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { ClientRecordEntity } from './client-record.entity';
+import { ProcessedEventEntity, RevocationEntity, TenantEventEntity, WebhookDeliveryEntity } from './event-log.entity';
+import { SessionEntity } from './session.entity';
 import { TenantPolicyEntity } from './tenant-policy.entity';
 import { TenantEntity } from './tenant.entity';
 
-export { ApiKeyEntity, ClientRecordEntity, TenantEntity, TenantPolicyEntity };
-export const ENTITIES = [TenantEntity, TenantPolicyEntity, ApiKeyEntity, ClientRecordEntity];
+export {
+  ApiKeyEntity,
+  ClientRecordEntity,
+  ProcessedEventEntity,
+  RevocationEntity,
+  SessionEntity,
+  TenantEntity,
+  TenantEventEntity,
+  TenantPolicyEntity,
+  WebhookDeliveryEntity,
+};
+export const ENTITIES = [
+  TenantEntity,
+  TenantPolicyEntity,
+  ApiKeyEntity,
+  ClientRecordEntity,
+  SessionEntity,
+  ProcessedEventEntity,
+  RevocationEntity,
+  TenantEventEntity,
+  WebhookDeliveryEntity,
+];
