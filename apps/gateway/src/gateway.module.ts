@@ -31,6 +31,7 @@ import { LogosController } from './clients/logos.controller';
 import { ApiErrorFilter } from './common/api-error.filter';
 import { createDataSource } from './database/data-source';
 import type { GatewayConfig } from './gateway-config';
+import { LiveTenantEvents } from './grpc/event-watch';
 import { GatewayGrpcController } from './grpc/gateway-grpc.controller';
 import { GrpcServerHandle } from './grpc/grpc-server';
 import { HealthController } from './health/health.controller';
@@ -85,6 +86,7 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
       ],
       providers: [
         GrpcServerHandle,
+        LiveTenantEvents,
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: REDIS_KEYS, useValue: keys },

@@ -1,20 +1,26 @@
-import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
-import { Controller, Inject, UseFilters } from '@nestjs/common';
+import { Metadata, ServerWritableStream, status as GrpcCode } from '@grpc/grpc-js';
+import { Controller, HttpStatus, Inject, UseFilters } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
+import { map, Observable, Subscription } from 'rxjs';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { assertTenantAccess, Principal } from '../auth/principal';
 import { AuthorizeService } from '../authorize/authorize.service';
+import { ApiError } from '../common/api-error';
 import { tenantParam } from '../common/parse-body';
+import { TenantEventPublisher } from '../events/tenant-events';
 import type { GatewayConfig } from '../gateway-config';
 import { GATEWAY_CONFIG, LOGGER } from '../infra/tokens';
 import { ClientRecords } from '../clients/client-records';
 import { GatewayMetrics } from '../observability/gateway-metrics';
+import { SessionsService } from '../sessions/sessions.service';
+import { TenantPoliciesService } from '../tenants/tenant-policies.service';
+import { LiveTenantEvents, watchTenantEvents } from './event-watch';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { authenticate } from './grpc-auth';
-import { grpcCodeName, toGrpcStatus } from './grpc-status';
+import { grpcCodeName, grpcStatus, GrpcStatus, toGrpcStatus } from './grpc-status';
 import {
   authorizeCheckBody,
   checkAuthorizationResponse,
@@ -23,8 +29,18 @@ import {
   clientRecord,
   GetClientRequest,
   GetClientResponse,
+  RegisterSessionRequest,
+  registerSessionBody,
   requiredClientId,
+  requiredSessionId,
   requiredTenant,
+  RevokeSessionResponse,
+  SessionRequest,
+  SessionStatus,
+  tenantEventMessage,
+  TenantEventMessage,
+  watchAfterId,
+  WatchEventsRequest,
 } from './messages';
 
 /**
@@ -43,6 +59,10 @@ export class GatewayGrpcController {
     @Inject(AuthorizeService) private readonly authorize: AuthorizeService,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(ClientRecords) private readonly records: ClientRecords,
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(TenantPoliciesService) private readonly policies: TenantPoliciesService,
+    @Inject(TenantEventPublisher) private readonly events: TenantEventPublisher,
+    @Inject(LiveTenantEvents) private readonly liveEvents: LiveTenantEvents,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -70,6 +90,69 @@ export class GatewayGrpcController {
     });
   }
 
+  /**
+   * POST /v1/tenants/{tenant}/sessions. Its conflicts (the client is gone or invalid, or the
+   * session_id belongs to another client) are FAILED_PRECONDITION rather than the usual
+   * ALREADY_EXISTS: registering is idempotent, so "already exists" would read as success.
+   */
+  @GrpcMethod('Gateway', 'RegisterSession')
+  registerSession(request: RegisterSessionRequest, metadata: Metadata): Promise<SessionStatus> {
+    return this.serve('RegisterSession', metadata, async (principal) => {
+      const tenant = tenantParam(requiredTenant(request));
+      assertTenantAccess(principal, tenant);
+      await this.policies.require(tenant);
+      try {
+        return await this.sessions.register(tenant, registerSessionBody(request));
+      } catch (e) {
+        if (e instanceof ApiError && e.getStatus() === Number(HttpStatus.CONFLICT)) {
+          throw new RpcException(grpcStatus(GrpcCode.FAILED_PRECONDITION, e.error, e.description));
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** GET /v1/tenants/{tenant}/sessions/{session_id}. */
+  @GrpcMethod('Gateway', 'CheckSession')
+  checkSession(request: SessionRequest, metadata: Metadata): Promise<SessionStatus> {
+    return this.serve('CheckSession', metadata, async (principal) => {
+      const tenant = tenantParam(requiredTenant(request));
+      assertTenantAccess(principal, tenant);
+      return this.sessions.check(tenant, requiredSessionId(request));
+    });
+  }
+
+  /** DELETE /v1/tenants/{tenant}/sessions/{session_id}. */
+  @GrpcMethod('Gateway', 'RevokeSession')
+  revokeSession(request: SessionRequest, metadata: Metadata): Promise<RevokeSessionResponse> {
+    return this.serve('RevokeSession', metadata, async (principal) => {
+      const tenant = tenantParam(requiredTenant(request));
+      assertTenantAccess(principal, tenant);
+      await this.sessions.revoke(tenant, requiredSessionId(request));
+      return {};
+    });
+  }
+
+  /**
+   * GET /v1/tenants/{tenant}/events (every stored event after after_id), then the live ones,
+   * until the caller cancels or the gateway shuts down (see watchTenantEvents). Admin: an
+   * unknown tenant is NOT_FOUND rather than a stream that would stay silent forever.
+   */
+  @GrpcMethod('Gateway', 'WatchEvents')
+  watchEvents(
+    request: WatchEventsRequest,
+    metadata: Metadata,
+    call: ServerWritableStream<WatchEventsRequest, TenantEventMessage>,
+  ): Observable<TenantEventMessage> {
+    return this.serveStream('WatchEvents', metadata, async (principal) => {
+      const tenant = tenantParam(requiredTenant(request));
+      assertTenantAccess(principal, tenant);
+      const afterId = watchAfterId(request);
+      await this.policies.require(tenant);
+      return watchTenantEvents(this.events, this.liveEvents, call, tenant, afterId).pipe(map(tenantEventMessage));
+    });
+  }
+
   /** Authenticate, run, and end every failure as a gRPC status; time every call. */
   private async serve<T>(rpc: string, metadata: Metadata, handler: (principal: Principal) => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -77,15 +160,64 @@ export class GatewayGrpcController {
     try {
       return await handler(await authenticate(this.apiKeys, metadata));
     } catch (e) {
-      const { status, log } = toGrpcStatus(e);
+      const status = this.failure(rpc, e);
       code = status.code;
-      if (log) {
-        const err = e instanceof Error ? { message: e.message, stack: e.stack } : String(e);
-        this.logger[log]({ rpc, err }, 'gRPC call failed');
-      }
       throw new RpcException(status);
     } finally {
       this.calls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
     }
+  }
+
+  /**
+   * `serve` for a server stream: authenticate and open it, relay its messages, and end it
+   * with a gRPC status on any failure, before or during the stream. Timed from the call to
+   * the end of the stream; a stream the caller cancels (or the server unsubscribes from) is
+   * counted as CANCELLED.
+   */
+  private serveStream<T>(
+    rpc: string,
+    metadata: Metadata,
+    open: (principal: Principal) => Promise<Observable<T>>,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const started = performance.now();
+      let code = GrpcCode.CANCELLED;
+      let ended = false;
+      let inner: Subscription | undefined;
+      const fail = (e: unknown) => {
+        const status = this.failure(rpc, e);
+        code = status.code;
+        subscriber.error(new RpcException(status));
+      };
+      authenticate(this.apiKeys, metadata)
+        .then(open)
+        .then((source) => {
+          if (ended) return;
+          inner = source.subscribe({
+            next: (value) => subscriber.next(value),
+            error: fail,
+            complete: () => {
+              code = GrpcCode.OK;
+              subscriber.complete();
+            },
+          });
+        })
+        .catch(fail);
+      return () => {
+        ended = true;
+        inner?.unsubscribe();
+        this.calls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
+      };
+    });
+  }
+
+  /** The status a failed call ends with; our own faults and an unreachable backend are logged. */
+  private failure(rpc: string, e: unknown): GrpcStatus {
+    const { status, log } = toGrpcStatus(e);
+    if (log) {
+      const err = e instanceof Error ? { message: e.message, stack: e.stack } : String(e);
+      this.logger[log]({ rpc, err }, 'gRPC call failed');
+    }
+    return status;
   }
 }

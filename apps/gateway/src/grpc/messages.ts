@@ -1,8 +1,12 @@
 import type { ClientDisplay } from '@cimd/core';
 import type { CacheEntry } from '@cimd/contracts';
 import { badRequest } from '../common/api-error';
+import { parseBody } from '../common/parse-body';
 import type { AuthorizeResponse } from '../authorize/authorize.service';
 import { clientView } from '../clients/client-records';
+import type { TenantEvent as StoredTenantEvent } from '../events/tenant-events';
+import type { SessionStatus } from '../sessions/session-state';
+import { RegisterSessionBody } from '../sessions/sessions.service';
 
 /*
  * The messages of proto/cimd/v1/gateway.proto as the gateway sees them: loaded with
@@ -55,13 +59,46 @@ export interface GetClientResponse {
   client: ClientRecord;
 }
 
+export interface RegisterSessionRequest {
+  tenant?: string;
+  session_id?: string;
+  client_id?: string;
+  subject?: string;
+  expires_at?: string;
+}
+
+/** CheckSessionRequest and RevokeSessionRequest. */
+export interface SessionRequest {
+  tenant?: string;
+  session_id?: string;
+}
+
+/** The SessionStatus message is the HTTP body field for field. */
+export type { SessionStatus };
+
+export type RevokeSessionResponse = Record<string, never>;
+
+export interface WatchEventsRequest {
+  tenant?: string;
+  after_id?: string;
+}
+
+export interface TenantEventMessage {
+  id: string;
+  tenant: string;
+  type: string;
+  time: string;
+  client_id?: string;
+  data_json: string;
+}
+
 /** A proto3 field without presence: the empty string is the unset value. */
 function presentOrUndefined(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** The tenant of a request, or a 400 when it is unset. Its syntax is checked as on the HTTP path. */
-export function requiredTenant(request: CheckAuthorizationRequest): string {
+export function requiredTenant(request: { tenant?: string }): string {
   const tenant = presentOrUndefined(request.tenant);
   if (tenant === undefined) throw badRequest('tenant is required');
   return tenant;
@@ -83,6 +120,61 @@ export function authorizeCheckBody(request: CheckAuthorizationRequest): Record<s
     if (typeof value === 'string') body[field] = value;
   }
   return body;
+}
+
+/**
+ * The body POST /v1/tenants/{tenant}/sessions would receive: unset fields left out, so
+ * SessionsService validates it and names what is missing exactly as for HTTP. The `optional`
+ * fields keep an explicit "" (refused, as an empty string in the HTTP body is).
+ */
+export function registerSessionBody(request: RegisterSessionRequest): Record<string, string> {
+  const body: Record<string, string> = {};
+  const sessionId = presentOrUndefined(request.session_id);
+  const clientId = presentOrUndefined(request.client_id);
+  if (sessionId !== undefined) body.session_id = sessionId;
+  if (clientId !== undefined) body.client_id = clientId;
+  for (const field of ['subject', 'expires_at'] as const) {
+    const value = request[field];
+    if (typeof value === 'string') body[field] = value;
+  }
+  return body;
+}
+
+/** The session_id of CheckSession and RevokeSession, held to the rule RegisterSession applies. */
+export function requiredSessionId(request: SessionRequest): string {
+  const sessionId = presentOrUndefined(request.session_id);
+  if (sessionId === undefined) throw badRequest('session_id is required');
+  return parseBody(RegisterSessionBody.pick({ session_id: true }), { session_id: sessionId }).session_id;
+}
+
+/** The id to resume after: absent means from the start ("0"), as `after` of GET …/events. */
+export function watchAfterId(request: WatchEventsRequest): string {
+  const after = request.after_id;
+  if (after === undefined) return '0';
+  if (!/^\d{1,18}$/.test(after)) throw badRequest('after_id must be an event id (a whole number)');
+  return BigInt(after).toString();
+}
+
+/**
+ * A stored or live tenant event as a TenantEvent message: its data as JSON text with the keys
+ * sorted, so that one event reads the same whether it was sent live (keys as the consumer wrote
+ * them) or from the log (keys in PostgreSQL's jsonb order).
+ */
+export function tenantEventMessage(event: StoredTenantEvent): TenantEventMessage {
+  return {
+    id: event.id,
+    tenant: event.tenant,
+    type: event.type,
+    time: event.time,
+    client_id: event.client_id ?? undefined,
+    data_json: JSON.stringify(event.data ?? {}, sortedKeys),
+  };
+}
+
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries);
 }
 
 export function requiredClientId(request: GetClientRequest): string {
