@@ -30,6 +30,8 @@ const FetcherEnv = z.object({
   CIMD_STALE_RETENTION_SECONDS: int(7 * 86_400, 0, 30 * 86_400),
   CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
   CIMD_GONE_CONFIRM_DELAY_MS: int(60_000, 0, 86_400_000),
+  CIMD_FETCH_LOCK_DURATION_MS: int(30_000, 1000, 600_000),
+  CIMD_FETCH_STALLED_INTERVAL_MS: int(30_000, 500, 600_000),
 });
 
 export interface FetcherConfig {
@@ -54,6 +56,13 @@ export interface FetcherConfig {
   cooldownMaxSeconds: number;
   /** A valid client whose document vanishes is declared gone only if it is still gone this much later. */
   goneConfirmDelayMs: number;
+  /**
+   * BullMQ job lock of the fetch and webhook workers (renewed every half of it while a job runs),
+   * and how often they look for stalled jobs: a job of a killed fetcher runs again after about
+   * lockDurationMs + 2 × stalledIntervalMs.
+   */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
 }
 
 /** Variables that open holes in the SSRF defences: for tests and demos, never production. */
@@ -138,5 +147,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     originRateLimit: { max: e.CIMD_ORIGIN_RATE_LIMIT, windowMs: e.CIMD_ORIGIN_RATE_WINDOW_MS },
     cooldownMaxSeconds: e.CIMD_FETCH_COOLDOWN_MAX_SECONDS,
     goneConfirmDelayMs: e.CIMD_GONE_CONFIRM_DELAY_MS,
+    lockDurationMs: e.CIMD_FETCH_LOCK_DURATION_MS,
+    stalledIntervalMs: e.CIMD_FETCH_STALLED_INTERVAL_MS,
   };
 }

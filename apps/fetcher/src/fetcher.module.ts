@@ -90,7 +90,11 @@ export class FetcherModule implements OnApplicationBootstrap, OnApplicationShutd
         {
           provide: WebhookWorker,
           inject: [SafeFetcher],
-          useFactory: (fetcher: SafeFetcher) => new WebhookWorker(config.redisUrl, keys, fetcher, logger),
+          useFactory: (fetcher: SafeFetcher) =>
+            new WebhookWorker(config.redisUrl, keys, fetcher, logger, 8, {
+              lockDurationMs: config.lockDurationMs,
+              stalledIntervalMs: config.stalledIntervalMs,
+            }),
         },
         {
           provide: HealthServer,

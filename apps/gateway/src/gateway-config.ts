@@ -21,6 +21,7 @@ const GatewayEnv = z.object({
     .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces'),
   CIMD_AUTHORIZE_WAIT_MS: int(2500, 0, 30_000),
   CIMD_REVALIDATE_INTERVAL_MS: int(30_000, 1000, 3_600_000),
+  CIMD_EVENTS_CLAIM_IDLE_MS: int(60_000, 1000, 3_600_000),
   CIMD_MIGRATE: z.enum(['auto', 'off']).optional(),
   CIMD_PUBLIC_URL: z
     .string()
@@ -52,6 +53,8 @@ export interface GatewayConfig {
   authorizeWaitMs: number;
   /** How often clients with active sessions are checked for a due revalidation. */
   revalidateIntervalMs: number;
+  /** How long a client event may stay unacknowledged by a gateway before another one claims it. */
+  eventsClaimIdleMs: number;
   /** Run migrations at start (the development default) or leave them to `npm run migrate`. */
   migrate: 'auto' | 'off';
   /** Base URL browsers reach this gateway at; logo URLs in decisions are built on it. */
@@ -84,6 +87,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
     revalidateIntervalMs: e.CIMD_REVALIDATE_INTERVAL_MS,
+    eventsClaimIdleMs: e.CIMD_EVENTS_CLAIM_IDLE_MS,
     migrate: e.CIMD_MIGRATE ?? (e.NODE_ENV === 'production' ? 'off' : 'auto'),
     publicUrl,
   };

@@ -191,7 +191,11 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
             db: DataSource,
             policies: TenantPoliciesService,
             publisher: TenantEventPublisher,
-          ) => new ClientEventsConsumer(config.redisUrl, redis, keys, db, policies, publisher, logger),
+          ) =>
+            new ClientEventsConsumer(config.redisUrl, redis, keys, db, policies, publisher, logger, {
+              blockMs: 2000,
+              claimIdleMs: config.eventsClaimIdleMs,
+            }),
         },
         {
           provide: RevalidationScheduler,

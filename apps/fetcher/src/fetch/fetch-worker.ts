@@ -20,7 +20,12 @@ export class FetchWorker {
     private readonly redisUrl: string,
     private readonly keys: RedisKeys,
     private readonly service: ClientFetchService,
-    private readonly options: { concurrency: number; globalConcurrency: number },
+    private readonly options: {
+      concurrency: number;
+      globalConcurrency: number;
+      lockDurationMs?: number;
+      stalledIntervalMs?: number;
+    },
     private readonly logger: Logger,
   ) {}
 
@@ -36,6 +41,9 @@ export class FetchWorker {
       connection: bullmqConnection(this.redisUrl, 'worker'),
       prefix: this.keys.queuePrefix,
       concurrency: this.options.concurrency,
+      // A killed fetcher's jobs are moved back to waiting by another fetcher's stalled-job check.
+      ...(this.options.lockDurationMs !== undefined ? { lockDuration: this.options.lockDurationMs } : {}),
+      ...(this.options.stalledIntervalMs !== undefined ? { stalledInterval: this.options.stalledIntervalMs } : {}),
       settings: { backoffStrategy: backoff },
     });
     this.worker.on('failed', (job, err) => {

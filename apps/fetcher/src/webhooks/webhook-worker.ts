@@ -21,6 +21,7 @@ export class WebhookWorker {
     private readonly fetcher: SafeFetcher,
     private readonly logger: Logger,
     private readonly concurrency = 8,
+    private readonly locks: { lockDurationMs?: number; stalledIntervalMs?: number } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -28,6 +29,8 @@ export class WebhookWorker {
       connection: bullmqConnection(this.redisUrl, 'worker'),
       prefix: this.keys.queuePrefix,
       concurrency: this.concurrency,
+      ...(this.locks.lockDurationMs !== undefined ? { lockDuration: this.locks.lockDurationMs } : {}),
+      ...(this.locks.stalledIntervalMs !== undefined ? { stalledInterval: this.locks.stalledIntervalMs } : {}),
     });
     this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'webhook worker error'));
     await this.worker.waitUntilReady();

@@ -2,7 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injec
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { LOGGER } from '../infra/tokens';
-import { ApiError } from './api-error';
+import { ApiError, unavailable } from './api-error';
+import { unavailableBackend } from './backend-unavailable';
 
 /** Fastify's own client errors (body parsing, limits), translated into the same OAuth-style body. */
 const FASTIFY_CLIENT_ERRORS: Record<string, [number, string]> = {
@@ -85,6 +86,17 @@ export class ApiErrorFilter implements ExceptionFilter {
         status: statusCode,
         body: { error: 'invalid_request', error_description: (exception as Error).message },
         headers: {},
+      };
+    }
+    // Redis or PostgreSQL down: the caller should retry, not report a bug (as gRPC's UNAVAILABLE).
+    const backend = unavailableBackend(exception);
+    if (backend) {
+      this.logger.warn({ err: (exception as Error).message, url: request.url, backend }, 'a backend is unreachable');
+      const e = unavailable(`the gateway cannot reach ${backend} right now, and this request needs it; retry shortly`);
+      return {
+        status: e.getStatus(),
+        body: { error: e.error, error_description: e.description },
+        headers: e.headers,
       };
     }
     this.logger.error(

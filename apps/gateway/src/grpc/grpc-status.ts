@@ -2,6 +2,9 @@ import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
 import { HttpStatus } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { ApiError } from '../common/api-error';
+import { isBackendUnavailable } from '../common/backend-unavailable';
+
+export { isBackendUnavailable };
 
 /**
  * What a failed gRPC call ends with: the shape grpc-js sends as the call's status
@@ -33,45 +36,6 @@ const FROM_HTTP: ReadonlyMap<number, GrpcCode> = new Map([
   [HttpStatus.SERVICE_UNAVAILABLE, GrpcCode.UNAVAILABLE],
   [HttpStatus.GATEWAY_TIMEOUT, GrpcCode.DEADLINE_EXCEEDED],
 ]);
-
-/** Socket-level error codes of a Redis or PostgreSQL connection that is down or unreachable. */
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-
-/** PostgreSQL SQLSTATEs of a server that is down, restarting or full (class 08: connection exception). */
-const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
-
-/** Messages of client libraries whose connection is gone (pg, ioredis with its offline queue off). */
-const UNAVAILABLE_MESSAGES = [
-  /Connection terminated/i,
-  /timeout exceeded when trying to connect/i,
-  /Connection is closed/i,
-  /Stream isn't writeable/i,
-  /Reached the max retries per request limit/i,
-];
-
-/**
- * Whether an unexpected error means Redis or PostgreSQL is unreachable (a retry may work),
- * as opposed to a bug. Looks through TypeORM's `driverError`, `cause` and AggregateError.
- */
-export function isBackendUnavailable(e: unknown, depth = 0): boolean {
-  if (depth > 4 || typeof e !== 'object' || e === null) return false;
-  const err = e as { code?: unknown; message?: unknown; name?: unknown; driverError?: unknown; cause?: unknown };
-  if (typeof err.code === 'string' && (NETWORK_ERRORS.has(err.code) || POSTGRES_UNAVAILABLE.test(err.code)))
-    return true;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
-  if (typeof err.message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(err.message as string))) return true;
-  if (e instanceof AggregateError && e.errors.some((inner) => isBackendUnavailable(inner, depth + 1))) return true;
-  return isBackendUnavailable(err.driverError, depth + 1) || isBackendUnavailable(err.cause, depth + 1);
-}
 
 export function grpcStatus(code: GrpcCode, error: string, description: string): GrpcStatus {
   const metadata = new Metadata();

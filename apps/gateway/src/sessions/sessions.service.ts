@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { badRequest, conflict, notFound } from '../common/api-error';
+import { badRequest, conflict, notFound, unavailable } from '../common/api-error';
 import { parseBody } from '../common/parse-body';
 import { SessionEntity } from '../database/entities';
 import { ClientRevocation, SessionState, SessionStatus, sessionStatus } from './session-state';
@@ -33,6 +33,13 @@ function stateOf(row: SessionEntity): SessionState {
   if (row.revokedAt) s.revoked_at = row.revokedAt.getTime();
   if (row.revokeReason) s.reason = row.revokeReason;
   return s;
+}
+
+/** How long a session's state stays in Redis: a day past its expiry, at most SESSION_TTL_MS. */
+function ttlOf(state: SessionState): number {
+  return state.expires_at !== undefined
+    ? Math.min(Math.max(state.expires_at - Date.now(), 0) + 86_400_000, SESSION_TTL_MS)
+    : SESSION_TTL_MS;
 }
 
 /**
@@ -100,6 +107,14 @@ export class SessionsService {
     const row = await repo.findOneBy({ tenantId, sessionId });
     if (!row) throw notFound(`tenant ${tenantId} has no session ${sessionId}`);
     if (!row.revokedAt) {
+      // Checks read Redis first: it says "revoked" before PostgreSQL does (as the bulk revocation's
+      // marks), or a revocation acknowledged while Redis is down would read "active" once it is back.
+      const revoked: SessionState = { ...stateOf(row), revoked_at: Date.now(), reason: 'api' };
+      try {
+        await this.redis.set(this.keys.session(tenantId, sessionId), JSON.stringify(revoked), 'PX', ttlOf(revoked));
+      } catch {
+        throw unavailable('the session store (Redis) is unreachable, so the session was not revoked; retry shortly');
+      }
       await repo.update({ tenantId, sessionId }, { revokedAt: () => 'now()', revokeReason: 'api' });
     }
     const updated = await repo.findOneByOrFail({ tenantId, sessionId });
@@ -112,10 +127,7 @@ export class SessionsService {
   }
 
   private async cache(tenantId: string, sessionId: string, state: SessionState): Promise<void> {
-    const ttl =
-      state.expires_at !== undefined
-        ? Math.min(Math.max(state.expires_at - Date.now(), 0) + 86_400_000, SESSION_TTL_MS)
-        : SESSION_TTL_MS;
+    const ttl = ttlOf(state);
     await this.redis.set(this.keys.session(tenantId, sessionId), JSON.stringify(state), 'PX', ttl).catch((e: Error) => {
       this.logger.warn(
         { tenant: tenantId, err: e.message },

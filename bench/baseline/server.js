@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The baselines the gateway is measured against, as one minimal node:http + ioredis server
+ * built on the same @cimd libraries (dist/):
+ *
+ * POST /v1/tenants/{t}/authorize/check — the cache hit with nothing around it: the bearer token
+ *   compared by SHA-256, the JSON body parsed and its two required fields checked, the same
+ *   client_id rules and default tenant policy, the same cache entry read under the same key
+ *   (@cimd/contracts RedisKeys.clientEntry), and the same decision (@cimd/core
+ *   decideAuthorization, built from the entry as the gateway builds it) with the same `cache`
+ *   block. No framework, no schema library, no metrics, no guard. An uncached client is
+ *   answered "pending": the baseline never fetches.
+ *
+ * POST /inline/check — what a peer without a fetcher does on the request path: fetch the
+ *   document now with @cimd/safe-fetch (the same client and options as the fetcher), validate
+ *   it, decide. Nothing is cached.
+ */
+const http = require('node:http');
+const { createHash, timingSafeEqual } = require('node:crypto');
+const { readFileSync } = require('node:fs');
+const Redis = require('ioredis');
+const { contracts, core, safeFetch } = require('../lib/dist');
+
+const env = process.env;
+const keys = new contracts.RedisKeys(env.CIMD_REDIS_PREFIX);
+const redis = new Redis(env.REDIS_URL || 'redis://127.0.0.1:6379');
+const policy = core.parseTenantPolicy({}).policy;
+const sha256 = (s) => createHash('sha256').update(s).digest();
+const tokenHash = sha256(env.BENCH_TOKEN || '');
+const publicUrl = `http://127.0.0.1:${env.PORT}`;
+const fetcher = new safeFetch.SafeFetcher({
+  allowedPorts: (env.FETCH_ALLOWED_PORTS || '443').split(',').map(Number),
+  resolve: safeFetch.parseResolveMap(env.FETCH_RESOLVE || ''),
+  allowCidrs: (env.FETCH_ALLOW_CIDRS || '').split(',').filter(Boolean),
+  timeoutMs: Number(env.FETCH_TIMEOUT_MS || 5000),
+  ...(env.FETCH_CA_FILE ? { extraCa: readFileSync(env.FETCH_CA_FILE, 'utf8') } : {}),
+});
+
+function send(res, status, body) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function authorized(req) {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  return timingSafeEqual(sha256(header.slice(7)), tokenHash);
+}
+
+/** The request body and the client_id verdicts that come before any cache read. */
+function parseCheck(raw) {
+  let body;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return { error: 'the body is not JSON' };
+  }
+  if (!body || typeof body.client_id !== 'string' || typeof body.redirect_uri !== 'string') {
+    return { error: 'client_id and redirect_uri are required' };
+  }
+  const url = core.checkClientIdUrl(body.client_id);
+  if (!url.url) {
+    return {
+      decision: core.decideAuthorization({
+        request: body,
+        document: { valid: false, errors: url.errors, warnings: [] },
+      }),
+    };
+  }
+  if (core.evaluateClientIdPolicy(url.url, policy)) {
+    return {
+      decision: core.decideAuthorization({
+        request: body,
+        document: { valid: false, errors: [], warnings: [] },
+        policy,
+      }),
+    };
+  }
+  return { body };
+}
+
+async function hit(body) {
+  const entry = contracts.parseCacheEntry(await redis.get(keys.clientEntry(body.client_id)));
+  if (!entry) return { decision: 'pending', error: 'temporarily_unavailable', reason: 'client.pending' };
+  const document =
+    entry.status === 'valid' && entry.document
+      ? {
+          valid: true,
+          errors: [],
+          warnings: (entry.warnings || []).map((code) => ({ code, message: '' })),
+          document: entry.document,
+        }
+      : { valid: false, errors: entry.errors || [], warnings: [] };
+  const logo = entry.logo ? `${publicUrl}/v1/logos/${entry.logo.sha256}` : undefined;
+  const decision = core.decideAuthorization({
+    request: body,
+    document,
+    policy,
+    ...(entry.first_seen_at !== undefined ? { firstSeenAt: entry.first_seen_at } : {}),
+    logoUrl: () => logo,
+  });
+  if (entry.status === 'valid') {
+    decision.cache = {
+      status: Date.now() < entry.refresh_at ? 'hit' : 'refreshing',
+      fetched_at: new Date(entry.fetched_at).toISOString(),
+      expires_at: new Date(entry.expires_at).toISOString(),
+    };
+  }
+  return decision;
+}
+
+async function inline(body) {
+  const outcome = await safeFetch.fetchClientMetadata(fetcher, body.client_id);
+  if (outcome.outcome === 'transient') return { decision: 'pending', error: 'temporarily_unavailable' };
+  const document =
+    outcome.outcome === 'ok'
+      ? { valid: true, errors: [], warnings: outcome.warnings, document: outcome.document }
+      : { valid: false, errors: outcome.errors, warnings: [] };
+  return core.decideAuthorization({ request: body, document, policy });
+}
+
+const CHECK_PATH = /^\/v1\/tenants\/[^/]+\/authorize\/check$/;
+
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/healthz') return send(res, 200, { status: 'ok' });
+  const route =
+    req.method !== 'POST' ? null : CHECK_PATH.test(req.url) ? hit : req.url === '/inline/check' ? inline : null;
+  if (!route) return send(res, 404, { error: 'not_found' });
+  if (!authorized(req)) return send(res, 401, { error: 'invalid_token' });
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const parsed = parseCheck(Buffer.concat(chunks).toString('utf8'));
+    if (parsed.error) return send(res, 400, { error: 'invalid_request', error_description: parsed.error });
+    if (parsed.decision) return send(res, 200, parsed.decision);
+    route(parsed.body).then(
+      (decision) => send(res, 200, decision),
+      (e) => send(res, 500, { error: 'server_error', error_description: e.message }),
+    );
+  });
+});
+
+server.keepAliveTimeout = 72_000; // as Fastify's default, so both keep their connections alike
+server.listen(Number(env.PORT), '127.0.0.1');
+
+function shutdown() {
+  server.close();
+  server.closeAllConnections();
+  redis.disconnect();
+  fetcher.close().finally(() => process.exit(0));
+}
+process.once('SIGTERM', shutdown);
+process.once('SIGINT', shutdown);

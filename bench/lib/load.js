@@ -1,0 +1,130 @@
+'use strict';
+/**
+ * Load generation. Both sides of every comparison go through the same function with the
+ * same connections, duration and request bodies.
+ *
+ * - maxRate(): autocannon, closed loop (each connection sends its next request when the
+ *   previous answer arrives): the highest sustained rate.
+ * - paced(): open loop at a fixed rate, requests spread evenly in time (one every 1/rate s),
+ *   latency measured from when each request was due, so a stall counts against the server
+ *   (no coordinated omission). autocannon's own `overallRate` is not used for latencies: it
+ *   lets every connection send its whole per-second quota back to back at the top of each
+ *   second, so "half the maximum rate" is the maximum rate for half of every second, and its
+ *   coordinated-omission correction assumes a 1 ms interval.
+ */
+const autocannon = require('autocannon');
+const { Pool } = require('undici');
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+function summary(latencies) {
+  const sorted = Float64Array.from(latencies.filter((x) => Number.isFinite(x))).sort();
+  return {
+    count: sorted.length,
+    p50_ms: round(percentile(sorted, 50)),
+    p90_ms: round(percentile(sorted, 90)),
+    p99_ms: round(percentile(sorted, 99)),
+    max_ms: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+function round(x, digits = 2) {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** POST `bodies` (cycled) to `url` as fast as `connections` closed-loop connections allow. */
+async function maxRate({ url, headers, bodies, connections, durationS, verify }) {
+  let next = 0;
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    connections,
+    pipelining: 1,
+    duration: durationS,
+    requests: [
+      {
+        setupRequest(req) {
+          req.body = bodies[next++ % bodies.length];
+          return req;
+        },
+      },
+    ],
+    ...(verify ? { verifyBody: verify } : {}),
+  });
+  const ok = result['2xx'] - result.mismatches;
+  return {
+    rps: round(ok / (result.duration || durationS), 0),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    mismatches: result.mismatches,
+    duration_s: round(result.duration, 1),
+  };
+}
+
+/** POST `bodies` (cycled) at `rate` requests per second for `durationS`, open loop. */
+async function paced({ url, headers, bodies, connections, durationS, rate, verify }) {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const total = Math.max(1, Math.round(rate * durationS));
+  const interval = 1000 / rate;
+  const latencies = new Array(total).fill(NaN);
+  const requestHeaders = { 'content-type': 'application/json', ...headers };
+  let bad = 0;
+  let errors = 0;
+  let done = 0;
+  const start = performance.now() + 50;
+  let lastEnd = start;
+  await new Promise((resolve) => {
+    const fire = (k) => {
+      const due = start + k * interval;
+      pool
+        .request({ path: target.pathname, method: 'POST', headers: requestHeaders, body: bodies[k % bodies.length] })
+        .then(async (res) => {
+          const text = await res.body.text();
+          const end = performance.now();
+          lastEnd = Math.max(lastEnd, end);
+          if (res.statusCode !== 200 || (verify && !verify(text))) bad++;
+          else latencies[k] = end - due;
+        })
+        .catch(() => errors++)
+        .finally(() => {
+          if (++done === total) resolve();
+        });
+    };
+    let i = 0;
+    const tick = () => {
+      const now = performance.now();
+      while (i < total && start + i * interval <= now) fire(i++);
+      if (i < total) setTimeout(tick, Math.max(0, start + i * interval - performance.now() - 0.5));
+    };
+    setTimeout(tick, 40);
+  });
+  await pool.close();
+  return {
+    rate,
+    achieved_rps: round((total - bad - errors) / ((lastEnd - start) / 1000), 0),
+    ...summary(latencies),
+    bad,
+    errors,
+  };
+}
+
+/** Time `fn` once (ms). */
+async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
+
+module.exports = { maxRate, paced, percentile, summary, round, timed };

@@ -1,0 +1,114 @@
+'use strict';
+/**
+ * authorize_hit: POST /v1/tenants/{t}/authorize/check for cached clients, against the
+ * baseline server (node:http + ioredis doing the same read and decision) in the same run.
+ *
+ * 1. The clients are fetched once through the real path (checks → fetcher → origin), which
+ *    also warms the gateway (tenant policy and API key in its process caches, JIT).
+ * 2. Warm-up of both servers, then the maximum rate of each (autocannon, closed loop),
+ *    alternating gateway and baseline `rounds` times.
+ * 3. Latency at half of the gateway's maximum rate, open loop, for both at that same rate.
+ */
+const { maxRate, paced, round } = require('../lib/load');
+const { cpuUsage } = require('../lib/cpu');
+const { check, eachLimit, serveClients } = require('./prime');
+
+const ALLOW = (body) => body.includes('"decision":"allow"');
+
+module.exports = {
+  name: 'authorize_hit',
+  async run(ctx) {
+    const { stack, sizes, log } = ctx;
+    const { clients: count, connections, warmupS, maxS, pacedS, rounds } = sizes.hit;
+    const clients = stack.spreadHosts.flatMap((host, h) =>
+      serveClients(ctx, {
+        count: Math.ceil(count / stack.spreadHosts.length),
+        host,
+        prefix: `hit${h}`,
+      }),
+    );
+    clients.length = count;
+    log(`  caching ${count} clients through the gateway and the fetcher`);
+    const statuses = {};
+    await eachLimit(clients, 32, async (c) => {
+      const r = await check(stack, c.check);
+      const key = `${r.status} ${r.body.decision} ${r.body.cache?.status ?? r.body.reason}`;
+      statuses[key] = (statuses[key] ?? 0) + 1;
+    });
+    const primed = statuses['200 allow fetched'] ?? 0;
+    if (primed !== count) throw new Error(`priming: expected ${count} fetched, got ${JSON.stringify(statuses)}`);
+    await stack.eventsSettled();
+
+    const bodies = clients.map((c) => c.check);
+    const side = (name) => ({
+      url: `${name === 'gateway' ? stack.url : stack.baselineUrl}/v1/tenants/${stack.tenant}/authorize/check`,
+      headers: { authorization: `Bearer ${stack.apiKey}` },
+      bodies,
+      connections,
+      verify: ALLOW,
+    });
+
+    log(`  warm-up ${warmupS} s each`);
+    await maxRate({ ...side('gateway'), durationS: warmupS });
+    await maxRate({ ...side('baseline'), durationS: warmupS });
+
+    const runs = { gateway: [], baseline: [] };
+    const cpu = {};
+    for (let r = 0; r < rounds; r++) {
+      for (const name of ['gateway', 'baseline']) {
+        const usage = cpuUsage(stack.pids());
+        const result = await maxRate({ ...side(name), durationS: maxS });
+        cpu[`${name}_max`] = usage.stop();
+        if (result.non2xx || result.errors || result.mismatches)
+          throw new Error(`${name}: ${JSON.stringify(result)} (responses that were not an allow)`);
+        runs[name].push(result);
+        log(`  ${name} max: ${result.rps} req/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)`);
+      }
+    }
+    const mean = (list, k) => round(list.reduce((a, x) => a + x[k], 0) / list.length, 0);
+    const rps = mean(runs.gateway, 'rps');
+    const baselineRps = mean(runs.baseline, 'rps');
+
+    const rate = Math.max(1, Math.round(rps / 2));
+    log(`  open loop at ${rate} req/s (half the gateway's maximum), ${pacedS} s each`);
+    let usage = cpuUsage(stack.pids());
+    const gateway = await paced({ ...side('gateway'), durationS: pacedS, rate });
+    cpu.gateway_half = usage.stop();
+    usage = cpuUsage(stack.pids());
+    const baseline = await paced({ ...side('baseline'), durationS: pacedS, rate });
+    cpu.baseline_half = usage.stop();
+    for (const [name, r] of [
+      ['gateway', gateway],
+      ['baseline', baseline],
+    ]) {
+      if (r.bad || r.errors) throw new Error(`${name} at ${rate} req/s: ${r.bad} bad answers, ${r.errors} errors`);
+      log(`  ${name} at ${rate} req/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
+    }
+
+    return {
+      metrics: {
+        rps,
+        baseline_rps: baselineRps,
+        ratio: round(rps / baselineRps, 2),
+        p50_ms: gateway.p50_ms,
+        p99_ms: gateway.p99_ms,
+        baseline_p99_ms: baseline.p99_ms,
+        baseline_p50_ms: baseline.p50_ms,
+        half_rate_rps: rate,
+        p99_at_max_ms: runs.gateway[runs.gateway.length - 1].p99_ms,
+        baseline_p99_at_max_ms: runs.baseline[runs.baseline.length - 1].p99_ms,
+        clients: count,
+        connections,
+        max_duration_s: maxS,
+        paced_duration_s: pacedS,
+      },
+      detail: { runs, paced: { gateway, baseline }, cpu_percent: cpu },
+    };
+  },
+  target(m) {
+    return {
+      text: 'ratio ≥ 0.8 and p99 ≤ 10 ms at half the maximum rate',
+      met: m.ratio >= 0.8 && m.p99_ms <= 10,
+    };
+  },
+};

@@ -1,0 +1,144 @@
+'use strict';
+/**
+ * redis_bytes_per_client: Redis memory per cached client. `clients` cache entries shaped like
+ * the real-world corpus (each valid corpus document at a varied client_id on its own host,
+ * normalized by @cimd/core validateMetadataDocument), written as the fetcher writes them
+ * (CacheEntry JSON under RedisKeys.clientEntry with the default prefix, SET … PX with the
+ * fetcher's TTL) into an empty Redis database index of their own. Measured as the growth of
+ * INFO used_memory (and its fall when they are deleted), with MEMORY USAGE on a sample.
+ * Removed at the end, whatever happens.
+ */
+const { createHash } = require('node:crypto');
+const Redis = require('ioredis');
+const { contracts, core } = require('../lib/dist');
+const { validCorpus } = require('../lib/documents');
+
+const STALE_RETENTION_MS = 7 * 86_400_000; // CIMD_STALE_RETENTION_SECONDS default
+const LIFETIME_MS = 3_600_000; // CIMD_CACHE_DEFAULT_SECONDS: what most documents get
+const REFRESH_AHEAD = 0.8;
+
+/** A valid corpus document moved to a new path on its own host: `https://host/u<i>/path`. */
+function variedClientId(original, i) {
+  const u = new URL(original);
+  return `${u.protocol}//${u.host}/u${i}${u.pathname === '/' ? '/' : u.pathname}${u.search}`;
+}
+
+/** What ClientFetchService.writeValid stores for a fetched document. */
+function cacheEntry(template, i, now) {
+  const clientId = variedClientId(template.json.client_id, i);
+  const json = { ...template.json, client_id: clientId };
+  const check = core.validateMetadataDocument(json, { clientId });
+  if (!check.valid) throw new Error(`${template.file} is not valid at ${clientId}`);
+  const raw = JSON.stringify(json, null, 2);
+  const entry = {
+    v: 1,
+    client_id: clientId,
+    status: 'valid',
+    document: check.document,
+    raw_hash: createHash('sha256').update(raw).digest('hex'),
+    fetched_at: now,
+    first_seen_at: now,
+    refresh_at: now + LIFETIME_MS * REFRESH_AHEAD,
+    expires_at: now + LIFETIME_MS,
+    // Static hosting (GitHub Pages, S3, CDNs) sends both validators.
+    etag: `"${(now + i).toString(16)}-${raw.length.toString(16)}"`,
+    last_modified: new Date(now - 86_400_000).toUTCString(),
+  };
+  if (check.document.logo_uri !== undefined) {
+    entry.logo = {
+      sha256: createHash('sha256').update(check.document.logo_uri).digest('hex'),
+      content_type: 'image/png',
+    };
+  }
+  const warnings = [...new Set(check.warnings.map((w) => w.code))];
+  if (warnings.length > 0) entry.warnings = warnings;
+  return { clientId, entry, json: JSON.stringify(entry), documentBytes: JSON.stringify(check.document).length };
+}
+
+async function usedMemory(redis) {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+}
+
+/** An empty database index (15 down to 1), so nothing else's keys share the measurement. */
+async function emptyDatabase(redisUrl) {
+  for (let db = 15; db >= 1; db--) {
+    const redis = new Redis(redisUrl, { db });
+    try {
+      if ((await redis.dbsize()) === 0) return { redis, db };
+    } catch {
+      // fewer databases configured
+    }
+    redis.disconnect();
+  }
+  throw new Error('no empty Redis database index between 1 and 15');
+}
+
+module.exports = {
+  name: 'redis_bytes_per_client',
+  variedClientId,
+  cacheEntry,
+  async run(ctx) {
+    const { stack, sizes, log } = ctx;
+    const templates = validCorpus();
+    const n = sizes.redisBytes.clients;
+    const keys = new contracts.RedisKeys('cimd'); // the production prefix: the same key lengths
+    const { redis, db } = await emptyDatabase(stack.redisUrl);
+    const written = [];
+    try {
+      log(`  writing ${n} entries into Redis database ${db}`);
+      const now = Date.now();
+      const before = await usedMemory(redis);
+      let jsonBytes = 0;
+      let documentBytes = 0;
+      let keyBytes = 0;
+      for (let i = 0; i < n; i += 1000) {
+        const batch = redis.pipeline();
+        for (let j = i; j < Math.min(n, i + 1000); j++) {
+          const e = cacheEntry(templates[j % templates.length], j, now);
+          const key = keys.clientEntry(e.clientId);
+          batch.set(key, e.json, 'PX', e.entry.expires_at - now + STALE_RETENTION_MS);
+          written.push(key);
+          jsonBytes += e.json.length;
+          documentBytes += e.documentBytes;
+          keyBytes += key.length;
+        }
+        const results = await batch.exec();
+        const failed = results.find(([err]) => err);
+        if (failed) throw failed[0];
+      }
+      const after = await usedMemory(redis);
+      const sample = [];
+      for (let i = 0; i < Math.min(1000, n); i++) {
+        sample.push(await redis.memory('USAGE', written[Math.floor((i * n) / Math.min(1000, n))], 'SAMPLES', 0));
+      }
+      const sampled = sample.reduce((a, b) => a + Number(b), 0) / sample.length;
+      const deleted = await del(redis, written);
+      written.length = 0;
+      const afterDelete = await usedMemory(redis);
+      return {
+        metrics: {
+          clients: n,
+          bytes_per_client: Math.round((after - before) / n),
+          freed_bytes_per_client: Math.round((after - afterDelete) / deleted),
+          memory_usage_sample_bytes: Math.round(sampled),
+          entry_json_bytes: Math.round(jsonBytes / n),
+          document_json_bytes: Math.round(documentBytes / n),
+          key_bytes: Math.round(keyBytes / n),
+        },
+        detail: { db, used_memory: { before, after, after_delete: afterDelete }, templates: templates.length },
+      };
+    } finally {
+      if (written.length > 0) await del(redis, written).catch(() => undefined);
+      redis.disconnect();
+    }
+  },
+  target(m) {
+    return { text: '≤ 1,536 bytes per client', met: m.bytes_per_client <= 1536 };
+  },
+};
+
+async function del(redis, keys) {
+  let n = 0;
+  for (let i = 0; i < keys.length; i += 1000) n += await redis.del(...keys.slice(i, i + 1000));
+  return n;
+}

@@ -1,0 +1,73 @@
+/**
+ * Global teardown of the reliability suite: reads `results/*.json` (written by
+ * `support/results.ts`), prints one line per category and throws (a non-zero exit) when any item
+ * was lost or any 5xx escaped. The tests assert the same things themselves; this is the total.
+ *
+ * A results file is `{ "<category>": { tried, passed, fivexx, lost, details: [] } }`.
+ * Items lost are the `lost` counts of every category; for the `lost` category a record without
+ * `lost` counts `tried - passed`.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const CATEGORIES = ['faults', 'bad_inputs', 'ssrf', 'lost'];
+
+function totals(dir) {
+  const sum = Object.fromEntries(CATEGORIES.map((c) => [c, { tried: 0, passed: 0, fivexx: 0, lost: 0, files: 0 }]));
+  let files = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    files = [];
+  }
+  for (const file of files.sort()) {
+    let data;
+    try {
+      data = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    } catch (error) {
+      throw new Error(`reliability summary: cannot read ${file}: ${error.message}`);
+    }
+    for (const category of CATEGORIES) {
+      const c = data[category];
+      if (!c) continue;
+      const s = sum[category];
+      s.tried += c.tried || 0;
+      s.passed += c.passed || 0;
+      s.fivexx += c.fivexx || 0;
+      s.lost += c.lost || 0;
+      s.files += 1;
+    }
+  }
+  return sum;
+}
+
+function summarize(dir = path.join(__dirname, 'results')) {
+  const t = totals(dir);
+  const lost = CATEGORIES.reduce((n, c) => n + t[c].lost, 0);
+  const fivexx = CATEGORIES.reduce((n, c) => n + t[c].fivexx, 0);
+  const lines = [
+    `faults survived: ${t.faults.passed}/${t.faults.tried}`,
+    `bad inputs tried: ${t.bad_inputs.tried} (5xx: ${t.bad_inputs.fivexx})`,
+    `SSRF vectors blocked: ${t.ssrf.passed}/${t.ssrf.tried}`,
+    `items lost: ${lost} (checked: ${t.lost.tried})`,
+  ];
+  if (fivexx !== t.bad_inputs.fivexx) lines.push(`5xx escaped (all categories): ${fivexx}`);
+  return { lines, lost, fivexx, totals: t };
+}
+
+module.exports = async function reliabilitySummary() {
+  const dir = path.join(__dirname, 'results');
+  const { lines, lost, fivexx } = summarize(dir);
+  const text = ['', '== reliability summary', ...lines, ''].join('\n');
+  process.stdout.write(`${text}\n`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'summary.txt'), `${lines.join('\n')}\n`);
+  } catch {
+    // The printed summary is what counts.
+  }
+  if (lost > 0 || fivexx > 0) {
+    throw new Error(`reliability suite failed: ${lost} item(s) lost, ${fivexx} 5xx response(s) escaped`);
+  }
+};
+module.exports.summarize = summarize;

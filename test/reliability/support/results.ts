@@ -1,0 +1,62 @@
+/**
+ * Results of the reliability suite, shared by every `*.reliability.ts` file: each call adds its
+ * counts to `test/reliability/results/<file>.json` (one file per test file; the directory is
+ * emptied by the global setup and summed by the global teardown, `test/reliability/summary.js`).
+ *
+ * Categories: `faults` (tried = faults injected, passed = survived), `bad_inputs` (tried =
+ * inputs sent, passed = refused properly, fivexx = 5xx answers), `ssrf` (tried = vectors,
+ * passed = blocked), `lost` (tried = items checked after a fault, passed = found; lost defaults
+ * to tried - passed). Any category may report `fivexx` and `lost`; the run fails if either sums
+ * above zero.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+export type ResultCategory = 'faults' | 'bad_inputs' | 'ssrf' | 'lost';
+
+export interface ResultCounts {
+  tried: number;
+  passed: number;
+  fivexx?: number;
+  lost?: number;
+  details?: string[];
+}
+
+interface StoredCounts {
+  tried: number;
+  passed: number;
+  fivexx: number;
+  lost: number;
+  details: string[];
+}
+
+export const RESULTS_DIR = join(__dirname, '..', 'results');
+
+/** The results file for a test file: `record(..., __filename)` and `record(..., 'faults-redis')` agree. */
+export function resultsFile(file: string): string {
+  const name = basename(file).replace(/\.reliability\.ts$|\.ts$|\.json$/, '');
+  return join(RESULTS_DIR, `${name}.json`);
+}
+
+export function record(category: ResultCategory, counts: ResultCounts, file: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const target = resultsFile(file);
+  let data: Partial<Record<ResultCategory, StoredCounts>> = {};
+  try {
+    data = JSON.parse(readFileSync(target, 'utf8')) as typeof data;
+  } catch {
+    data = {};
+  }
+  const lost = counts.lost ?? (category === 'lost' ? Math.max(0, counts.tried - counts.passed) : 0);
+  const previous = data[category] ?? { tried: 0, passed: 0, fivexx: 0, lost: 0, details: [] };
+  data[category] = {
+    tried: previous.tried + counts.tried,
+    passed: previous.passed + counts.passed,
+    fivexx: previous.fivexx + (counts.fivexx ?? 0),
+    lost: previous.lost + lost,
+    details: [...previous.details, ...(counts.details ?? [])],
+  };
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(data, null, 2)}\n`);
+  renameSync(temporary, target);
+}

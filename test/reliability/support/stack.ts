@@ -1,0 +1,302 @@
+import { RedisKeys } from '@cimd/contracts';
+import { createTestPki, TestPki } from '@cimd/testing';
+import Redis from 'ioredis';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, escapeIdentifier } from 'pg';
+import { Origin } from './origin';
+import {
+  AppProcess,
+  freePort,
+  ownCleanup,
+  ownedTempDir,
+  PrivatePostgres,
+  PrivateRedis,
+  sleep,
+  stopAll,
+  sweepOrphans,
+} from './servers';
+
+/**
+ * A whole system made of processes, for one fault test file: a redis-server of its own
+ * (persistent when asked), PostgreSQL (a cluster of its own when asked, otherwise a database of
+ * its own on the shared server), the built gateway and fetcher as processes (restartable,
+ * killable, their memory readable), and an HTTPS origin whose hosts the fetcher resolves to
+ * 127.0.0.1 through its test overrides.
+ *
+ * `CIMD_RELIABILITY_DIST` points at another build than `<repo>/dist` (a copy, so that a
+ * concurrent `npm run build` cannot pull the files from under running tests).
+ */
+export const ADMIN_TOKEN = 'reliability-admin-token-0123456789';
+const ROOT = join(__dirname, '..', '..', '..');
+const DIST = process.env.CIMD_RELIABILITY_DIST ?? join(ROOT, 'dist');
+
+export interface StackOptions {
+  /** Host names served by `origin` (all on its port). */
+  hosts?: string[];
+  /** Redis with the append-only file, so stopping and starting it keeps the data. */
+  persistentRedis?: boolean;
+  /** A PostgreSQL cluster of the stack's own (to stop it); otherwise a database on the shared server. */
+  privatePostgres?: boolean;
+  gatewayEnv?: Record<string, string>;
+  fetcherEnv?: Record<string, string>;
+  /** More `host:port` targets the fetcher may reach on 127.0.0.1 (other test servers). */
+  targets?: { host: string; port: number }[];
+  /** Certificate names beyond `hosts` (e.g. hosts of other servers sharing the certificate). */
+  certNames?: string[];
+}
+
+export interface ApiResponse {
+  status: number;
+  // Response bodies are arbitrary JSON that the tests inspect.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  ms: number;
+}
+
+export class ProcessStack {
+  readonly dir: string;
+  readonly keys: RedisKeys;
+  readonly prefix: string;
+  pki!: TestPki;
+  origin!: Origin;
+  redis!: PrivateRedis;
+  postgres?: PrivatePostgres;
+  databaseUrl!: string;
+  gateway!: AppProcess;
+  gatewayPort!: number;
+  grpcPort!: number;
+  readonly fetchers: AppProcess[] = [];
+  /** An inspection connection to the stack's Redis (reconnects after a restart). */
+  inspect!: Redis;
+  private caFile!: string;
+  private hosts: string[];
+  private fetcherEnvBase: Record<string, string> = {};
+
+  constructor(
+    readonly name: string,
+    private readonly options: StackOptions = {},
+  ) {
+    this.dir = ownedTempDir(`stack-${name}`);
+    this.prefix = `rel-${name}`;
+    this.keys = new RedisKeys(this.prefix);
+    this.hosts = options.hosts ?? ['client.test'];
+  }
+
+  static async start(name: string, options: StackOptions = {}): Promise<ProcessStack> {
+    sweepOrphans();
+    for (const app of ['gateway', 'fetcher']) {
+      if (!existsSync(join(DIST, 'apps', app, 'src', 'main.js')))
+        throw new Error(`${DIST} has no ${app}: run "npm run build" (npm run test:reliability does it first)`);
+    }
+    const stack = new ProcessStack(name, options);
+    await stack.boot();
+    return stack;
+  }
+
+  private async boot(): Promise<void> {
+    const o = this.options;
+    this.pki = await createTestPki(`cimd reliability ${this.name} CA`);
+    this.caFile = join(this.dir, 'ca.pem');
+    writeFileSync(this.caFile, this.pki.caPem);
+    this.origin = new Origin(await this.pki.issue([...this.hosts, ...(o.certNames ?? [])]));
+    const originPort = await this.origin.listen();
+    ownCleanup(() => this.origin.close());
+
+    this.redis = await PrivateRedis.start({ persistent: o.persistentRedis ?? false });
+    this.inspect = new Redis(this.redis.url, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
+    this.inspect.on('error', () => undefined);
+    ownCleanup(() => Promise.resolve(this.inspect.disconnect()));
+
+    const database = `cimd_rel_${this.name.replace(/-/g, '_')}_${process.pid}`;
+    if (o.privatePostgres) {
+      this.postgres = await PrivatePostgres.start();
+      this.databaseUrl = this.postgres.url(database);
+    } else {
+      const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cimd');
+      base.pathname = `/${database}`;
+      this.databaseUrl = base.toString();
+      await dropDatabase(this.databaseUrl);
+      ownCleanup(() => dropDatabase(this.databaseUrl));
+    }
+
+    const targets = [...this.hosts.map((host) => ({ host, port: originPort })), ...(o.targets ?? [])];
+    const ports = [...new Set(targets.map((t) => t.port))];
+    this.fetcherEnvBase = {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      REDIS_URL: this.redis.url,
+      CIMD_REDIS_PREFIX: this.prefix,
+      HOST: '127.0.0.1',
+      CIMD_FETCH_ALLOWED_PORTS: ports.join(','),
+      CIMD_FETCH_RESOLVE: targets.map((t) => `${t.host}:${t.port}:127.0.0.1`).join(';'),
+      CIMD_FETCH_CA_FILE: this.caFile,
+      CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
+      CIMD_FETCH_TIMEOUT_MS: '2000',
+      CIMD_ORIGIN_RATE_LIMIT: '100000',
+      ...o.fetcherEnv,
+    };
+
+    this.gatewayPort = await freePort();
+    this.grpcPort = await freePort();
+    this.gateway = new AppProcess(
+      'gateway',
+      join(DIST, 'apps', 'gateway', 'src', 'main.js'),
+      {
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        REDIS_URL: this.redis.url,
+        DATABASE_URL: this.databaseUrl,
+        CIMD_REDIS_PREFIX: this.prefix,
+        CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
+        HOST: '127.0.0.1',
+        PORT: String(this.gatewayPort),
+        GRPC_PORT: String(this.grpcPort),
+        ...o.gatewayEnv,
+      },
+      this.dir,
+    );
+    await Promise.all([this.startGateway(), this.startFetcher()]);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.gatewayPort}`;
+  }
+
+  /** `https://<host>:<origin port><path>` */
+  clientId(path: string, host = this.hosts[0] ?? 'client.test'): string {
+    return `https://${host}:${this.origin.port}${path}`;
+  }
+
+  /** Start (or restart) the gateway and wait until it is ready. */
+  async startGateway(): Promise<void> {
+    this.gateway.start();
+    await this.waitReady(this.gateway, `${this.url}/readyz`);
+  }
+
+  /** Start one more fetcher process and wait until it is ready. */
+  async startFetcher(env: Record<string, string> = {}): Promise<AppProcess> {
+    const n = this.fetchers.length + 1;
+    const port = await freePort();
+    const fetcher = new AppProcess(
+      `fetcher-${n}`,
+      join(DIST, 'apps', 'fetcher', 'src', 'main.js'),
+      { ...this.fetcherEnvBase, FETCHER_PORT: String(port), ...env },
+      this.dir,
+    );
+    this.fetchers.push(fetcher);
+    fetcher.start();
+    await this.waitReady(fetcher, `http://127.0.0.1:${port}/readyz`);
+    (fetcher as AppProcess & { port?: number }).port = port;
+    return fetcher;
+  }
+
+  /** The fetcher's own Prometheus text (its health port). */
+  async fetcherMetrics(fetcher: AppProcess): Promise<string> {
+    const port = (fetcher as AppProcess & { port?: number }).port;
+    return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  }
+
+  private async waitReady(app: AppProcess, url: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).status === 200) return;
+      } catch {
+        // not up yet
+      }
+      if (!app.running) throw new Error(`${app.name} exited at start:\n${app.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${app.name} not ready within 30 s:\n${app.tail()}`);
+      await sleep(50);
+    }
+  }
+
+  /** One HTTP call to the gateway; a connection error or timeout becomes status 0 with the reason. */
+  async api(
+    method: string,
+    path: string,
+    options: { body?: unknown; token?: string | null; timeoutMs?: number } = {},
+  ): Promise<ApiResponse> {
+    const started = performance.now();
+    const headers: Record<string, string> = {};
+    const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await fetch(`${this.url}${path}`, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = text === '' ? undefined : JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body, ms: performance.now() - started };
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      const reason = err.name === 'TimeoutError' ? 'timeout' : (err.cause?.code ?? err.message);
+      return { status: 0, body: { error: reason }, ms: performance.now() - started };
+    }
+  }
+
+  /** A call that must succeed with `status`; throws with the body otherwise. */
+  async expect(status: number, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    const r = await this.api(method, path, body === undefined ? {} : { body });
+    if (r.status !== status)
+      throw new Error(`${method} ${path}: expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+    return r;
+  }
+
+  check(tenant: string, clientId: string, token?: string): Promise<ApiResponse> {
+    return this.api('POST', `/v1/tenants/${tenant}/authorize/check`, {
+      body: {
+        client_id: clientId,
+        redirect_uri: `https://${new URL(clientId).host}/callback`,
+        code_challenge_method: 'S256',
+      },
+      ...(token !== undefined ? { token } : {}),
+    });
+  }
+
+  /** Run `work` with a fresh connection to the stack's database. */
+  async sql<T>(work: (db: Client) => Promise<T>): Promise<T> {
+    const db = new Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 5000 });
+    await db.connect();
+    try {
+      return await work(db);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+
+  async query<R extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<R[]> {
+    return this.sql(async (db) => (await db.query<R>(text, values)).rows);
+  }
+
+  /** The logs of every process, for a failing test. */
+  logs(lines = 30): string {
+    return [this.gateway, ...this.fetchers].map((p) => `--- ${p.name}\n${p.tail(lines)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await stopAll();
+  }
+}
+
+async function dropDatabase(databaseUrl: string): Promise<void> {
+  const target = new URL(databaseUrl);
+  const name = decodeURIComponent(target.pathname.slice(1));
+  target.pathname = '/postgres';
+  const admin = new Client({ connectionString: target.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
