@@ -20,9 +20,9 @@ function ticksOf(pid) {
   }
 }
 
-/** Every PostgreSQL process (postmaster, backends, background workers), summed. */
+/** Every PostgreSQL process (postmaster, backends, background workers): pid → ticks. */
 function postgresTicks() {
-  let total = 0;
+  const ticks = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -30,7 +30,21 @@ function postgresTicks() {
     } catch {
       continue;
     }
-    total += ticksOf(entry) ?? 0;
+    const t = ticksOf(entry);
+    if (t !== undefined) ticks.set(entry, t);
+  }
+  return ticks;
+}
+
+/**
+ * Ticks PostgreSQL used between two snapshots: per process, so that a backend that exited
+ * meanwhile (its ticks gone with it) does not make the sum negative; a new one counts whole.
+ */
+function postgresDelta(before, after) {
+  let total = 0;
+  for (const [pid, t] of after) {
+    const b = before.get(pid);
+    total += b !== undefined && t >= b ? t - b : t; // fewer ticks than before: the pid was reused
   }
   return total;
 }
@@ -62,7 +76,7 @@ function cpuUsage(pids) {
         const b = pid && ticksOf(pid);
         if (a !== undefined && b !== undefined) out[name] = pct(b - a, seconds);
       }
-      out.postgres = pct(postgresTicks() - pg0, seconds);
+      out.postgres = pct(postgresDelta(pg0, postgresTicks()), seconds);
       const m1 = machineTicks();
       if (m0 && m1 && m1.total > m0.total) {
         out.machine = Math.round((100 * (m1.busy - m0.busy)) / (m1.total - m0.total));

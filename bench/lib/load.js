@@ -72,11 +72,17 @@ async function maxRate({ url, headers, bodies, connections, durationS, verify })
   };
 }
 
-/** POST `bodies` (cycled) at `rate` requests per second for `durationS`, open loop. */
-async function paced({ url, headers, bodies, connections, durationS, rate, verify }) {
+/**
+ * POST `bodies` (cycled) at `rate` requests per second for `warmupS` + `durationS`, open loop;
+ * latencies of the last `durationS` only. The warm-up at the same rate lets the pool open its
+ * connections and the server settle at that rate: a backlog built while 32 connections are
+ * being opened at once says nothing about the server at a steady rate.
+ */
+async function paced({ url, headers, bodies, connections, durationS, rate, verify, warmupS = 2 }) {
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
-  const total = Math.max(1, Math.round(rate * durationS));
+  const skip = Math.round(rate * warmupS);
+  const total = skip + Math.max(1, Math.round(rate * durationS));
   const interval = 1000 / rate;
   const latencies = new Array(total).fill(NaN);
   const requestHeaders = { 'content-type': 'application/json', ...headers };
@@ -95,7 +101,7 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
           const end = performance.now();
           lastEnd = Math.max(lastEnd, end);
           if (res.statusCode !== 200 || (verify && !verify(text))) bad++;
-          else latencies[k] = end - due;
+          else if (k >= skip) latencies[k] = end - due;
         })
         .catch(() => errors++)
         .finally(() => {
@@ -114,6 +120,7 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
   return {
     rate,
     achieved_rps: round((total - bad - errors) / ((lastEnd - start) / 1000), 0),
+    warmup_s: warmupS,
     ...summary(latencies),
     bad,
     errors,

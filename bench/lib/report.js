@@ -8,8 +8,8 @@ const n = (x, digits = 0) =>
 
 const DESCRIBE = {
   authorize_hit: (m) => [
-    `${n(m.rps)} req/s max; at ${n(m.half_rate_rps)} req/s (half): p50 ${n(m.p50_ms, 2)} ms, p99 ${n(m.p99_ms, 2)} ms`,
-    `baseline ${n(m.baseline_rps)} req/s max (ratio **${n(m.ratio, 2)}**); at ${n(m.half_rate_rps)} req/s: p50 ${n(m.baseline_p50_ms, 2)} ms, p99 ${n(m.baseline_p99_ms, 2)} ms`,
+    `${n(m.rps)} req/s max; at ${n(m.half_rate_rps)} req/s (half): p50 ${n(m.p50_ms, 2)} ms, p99 ${n(m.p99_ms, 2)} ms; ${n(m.cpu_us_per_request)} µs CPU per check; ${n(100 * m.local_cache_hit_ratio)} % from the in-process copy`,
+    `baseline ${n(m.baseline_rps)} req/s max (ratio **${n(m.ratio, 2)}**); at ${n(m.half_rate_rps)} req/s: p50 ${n(m.baseline_p50_ms, 2)} ms, p99 ${n(m.baseline_p99_ms, 2)} ms; ${n(m.baseline_cpu_us_per_request)} µs CPU per check`,
   ],
   authorize_miss: (m) => [
     `p50 ${n(m.p50_ms, 1)} ms, p99 ${n(m.p99_ms, 1)} ms (${n(m.samples)} samples)`,
@@ -20,8 +20,8 @@ const DESCRIBE = {
     '—',
   ],
   fetcher_throughput: (m) => [
-    `${n(m.jobs_per_s)} jobs/s (${n(m.jobs)} jobs in ${n(m.seconds, 2)} s; concurrency ${m.concurrency}, ${m.hosts} hosts; fetcher CPU ${n(m.fetcher_cpu_percent)} %)`,
-    '—',
+    `${n(m.jobs_per_s)} jobs/s (${n(m.jobs)} jobs in ${n(m.seconds, 2)} s; concurrency ${m.concurrency}, ${m.hosts} hosts; fetcher CPU ${n(m.fetcher_cpu_percent)} %, ${n(m.fetcher_cpu_ms_per_job, 2)} ms per job = ${n(m.jobs_per_cpu_second)} jobs per CPU-second; ${n(m.tls_handshakes)} TLS handshakes for ${n(m.origin_requests)} requests)`,
+    `a new TLS connection per fetch: ${n(m.new_connection_jobs_per_s)} jobs/s, ${n(m.new_connection_fetcher_cpu_ms_per_job, 2)} ms per job = ${n(m.new_connection_jobs_per_cpu_second)} jobs per CPU-second (${n(m.new_connection_tls_resumed)} of ${n(m.new_connection_tls_handshakes)} handshakes resumed)`,
   ],
   redis_bytes_per_client: (m) => [
     `${n(m.bytes_per_client)} bytes/client (${n(m.clients)} clients; freed on delete ${n(m.freed_bytes_per_client)}; MEMORY USAGE ${n(m.memory_usage_sample_bytes)})`,

@@ -20,7 +20,7 @@ const { tmpdir } = require('node:os');
 const path = require('node:path');
 const Redis = require('ioredis');
 const { Client, escapeIdentifier } = require('pg');
-const { contracts, testing, FETCHER_MAIN, GATEWAY_MAIN, MIGRATE_MAIN } = require('./dist');
+const { contracts, testing, DIST, FETCHER_MAIN, GATEWAY_MAIN, MIGRATE_MAIN } = require('./dist');
 
 const BASELINE_MAIN = path.join(__dirname, '..', 'baseline', 'server.js');
 /** Host names served by the local origin; h0…h15 spread clients so that no per-origin limit binds. */
@@ -100,6 +100,12 @@ class BenchStack {
     const pki = await testing.createTestPki('cimd-gateway bench CA');
     this.origin = new testing.TestOrigin(await pki.issue(HOSTS));
     this.originPort = await this.origin.listen('127.0.0.1');
+    // TLS handshakes the origin completed, and how many resumed a session (fetcher_throughput).
+    this.tls = { handshakes: 0, resumed: 0 };
+    this.origin.server.on('secureConnection', (socket) => {
+      this.tls.handshakes++;
+      if (socket.isSessionReused()) this.tls.resumed++;
+    });
     this.tmp = mkdtempSync(path.join(tmpdir(), 'cimd-bench-'));
     this.caFile = path.join(this.tmp, 'ca.pem');
     writeFileSync(this.caFile, pki.caPem);
@@ -137,6 +143,7 @@ class BenchStack {
       GRPC_PORT: String(grpcPort),
       DATABASE_URL: this.databaseUrl,
       CIMD_ADMIN_TOKEN: this.adminToken,
+      ...this.options.gatewayEnv,
     });
     this.url = `http://127.0.0.1:${gatewayPort}`;
     log('starting the gateway and the fetcher');
@@ -194,7 +201,14 @@ class BenchStack {
       ...(this.options.nodeArgs?.[name] ?? []),
     ];
     const child = spawn(process.execPath, [...nodeArgs, entry], {
-      env: { PATH: process.env.PATH, REDIS_URL: this.redisUrl, CIMD_REDIS_PREFIX: this.prefix, ...env },
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: this.redisUrl,
+        CIMD_REDIS_PREFIX: this.prefix,
+        // The baseline loads the same build as the processes it is compared with (bench/lib/dist.js).
+        ...(process.env.CIMD_BENCH_DIST ? { CIMD_BENCH_DIST: DIST } : {}),
+        ...env,
+      },
       stdio: ['ignore', fd, fd],
     });
     closeSync(fd);
@@ -208,6 +222,18 @@ class BenchStack {
     const child = this.spawn(name, entry, env);
     const code = await new Promise((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`${name} exited with ${code} (see ${this.logDir}/${name}.log)`);
+  }
+
+  /** The gateway's Prometheus samples named `name`: { '{labels}': value }. */
+  async gatewayMetrics(name) {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const samples = {};
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name)) continue;
+      const m = /^([^{\s]+)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+      if (m && m[1] === name) samples[m[2] ?? ''] = Number(m[3]);
+    }
+    return samples;
   }
 
   /** Wait until the gateway's event consumer has acted on every event on the stream. */

@@ -5,9 +5,10 @@ const documents = require('../lib/documents');
 
 /**
  * Serve one client per path at `host` (a document of the corpus moved there) and return the
- * bodies of the checks an authorization server would send for them.
+ * bodies of the checks an authorization server would send for them. `close`: end the
+ * connection after each answer (every fetch then opens a new one).
  */
-function serveClients(ctx, { count, host, prefix, delayMs = 0 }) {
+function serveClients(ctx, { count, host, prefix, delayMs = 0, close = false }) {
   const { stack, templates } = ctx;
   const clients = [];
   for (let i = 0; i < count; i++) {
@@ -24,6 +25,7 @@ function serveClients(ctx, { count, host, prefix, delayMs = 0 }) {
             'cache-control': 'max-age=3600',
             etag,
             'last-modified': 'Wed, 26 Nov 2025 09:00:00 GMT',
+            ...(close ? { connection: 'close' } : {}),
           })
           .end(body);
       if (delayMs > 0) setTimeout(answer, delayMs);

@@ -3,7 +3,7 @@
  * redis_bytes_per_client: Redis memory per cached client. `clients` cache entries shaped like
  * the real-world corpus (each valid corpus document at a varied client_id on its own host,
  * normalized by @cimd/core validateMetadataDocument), written as the fetcher writes them
- * (CacheEntry JSON under RedisKeys.clientEntry with the default prefix, SET … PX with the
+ * (CacheEntry JSON under RedisKeys.clientEntry with a prefix as long as the default, SET … PX with the
  * fetcher's TTL) into an empty Redis database index of their own. Measured as the growth of
  * INFO used_memory (and its fall when they are deleted), with MEMORY USAGE on a sample.
  * Removed at the end, whatever happens.
@@ -81,7 +81,9 @@ module.exports = {
     const { stack, sizes, log } = ctx;
     const templates = validCorpus();
     const n = sizes.redisBytes.clients;
-    const keys = new contracts.RedisKeys('cimd'); // the production prefix: the same key lengths
+    // A prefix as long as the production one ("cimd"), so keys have the same length, but this
+    // run's own: two runs at once (a test and a full run) never touch each other's keys.
+    const keys = new contracts.RedisKeys((process.pid % 36 ** 4).toString(36).padStart(4, '0'));
     const { redis, db } = await emptyDatabase(stack.redisUrl);
     const written = [];
     try {

@@ -2,7 +2,7 @@ import { DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
 import { fetchClientMetadata, FetchOutcome, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
 import { createTestPki, TestOrigin, TestPki } from '@cimd/testing';
 import { createHash } from 'node:crypto';
-import { AddressInfo, createServer as createTcpServer } from 'node:net';
+import { AddressInfo, createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { crc32, deflateSync, gunzipSync } from 'node:zlib';
 import {
   documentFor,
@@ -24,8 +24,11 @@ let origin: TestOrigin;
 let fetcher: SafeFetcher;
 let port: number;
 /** Origins with a bad certificate, and the fetcher allowed to reach them and a closed port. */
-const edge = { wrongName: 0, unknownCa: 0, expired: 0, refused: 0 };
+const edge = { wrongName: 0, unknownCa: 0, expired: 0, refused: 0, stall: 0 };
 let edgeOrigins: TestOrigin[] = [];
+/** Accepts connections and never answers the TLS ClientHello. */
+let stallServer: TcpServer | undefined;
+const stalled = new Set<Socket>();
 let edgeFetcher: SafeFetcher;
 /** Timers of handlers that trickle forever; cleared when their response closes, and in afterAll. */
 const timers = new Set<NodeJS.Timeout>();
@@ -68,6 +71,13 @@ beforeAll(async () => {
   [, edge.unknownCa] = await startOrigin(await otherPki.issue(['client.test']));
   [, edge.expired] = await startOrigin(await pki.issue(['client.test'], { notBefore: threeDaysAgo, validDays: 1 }));
   edge.refused = await freePort();
+  stallServer = createTcpServer((s) => {
+    stalled.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => stalled.delete(s));
+  });
+  await new Promise<void>((resolve) => stallServer?.listen(0, '127.0.0.1', resolve));
+  edge.stall = (stallServer.address() as AddressInfo).port;
   for (const o of edgeOrigins) o.json('/c.json', { ok: true });
   const ports = Object.values(edge);
   edgeFetcher = new SafeFetcher({
@@ -84,6 +94,8 @@ afterAll(async () => {
   await Promise.all([fetcher?.close(), edgeFetcher?.close()]);
   await Promise.all([origin?.close(), ...edgeOrigins.map((o) => o.close())]);
   edgeOrigins = [];
+  for (const s of stalled) s.destroy();
+  await new Promise<void>((resolve) => (stallServer ? stallServer.close(() => resolve()) : resolve()));
 });
 
 describe('fetchClientMetadata against a real HTTPS origin: table', () => {
@@ -141,6 +153,18 @@ describe('fetchClientMetadata: deadline (SPEC-NOTES 7)', () => {
     expect(result.outcome).toBe('transient');
     expect(codes(result)).toEqual(['fetch.timeout']);
     expect(ms).toBeLessThan(TIMEOUT_MS + 3000);
+  });
+
+  it('a TLS handshake that stalls ends at the deadline, not at the connect timeout after it', async () => {
+    const start = Date.now();
+    const result = await fetchClientMetadata(edgeFetcher, url('/c.json', edge.stall));
+    const ms = Date.now() - start;
+    expect(result.outcome).toBe('transient');
+    expect(codes(result)).toEqual(['fetch.timeout']);
+    // undici ends a request waiting for its connection only at the connector's timeout, about
+    // 500 ms late: the fetcher's own deadline must not wait for that.
+    expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(ms).toBeLessThan(TIMEOUT_MS + 300);
   });
 
   it('a 404 whose body never ends is still gone (the body of a non-200 is dropped, not awaited forever)', async () => {

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client, escapeIdentifier } from 'pg';
 import { createDataSource } from '../../apps/gateway/src/database/data-source';
@@ -801,5 +802,90 @@ describe('start-up and schema', () => {
       expect(await run()).toEqual({ code: 0, out: `applied: ${names.join(', ')}\n` });
       expect(await run()).toEqual({ code: 0, out: 'the schema is up to date\n' });
     });
+  });
+});
+
+/** Weaknesses the reliability suite's fuzzing found (test/reliability/fuzz-http.reliability.ts), kept fixed. */
+describe('bad input found by fuzzing', () => {
+  /** One request written byte for byte: its answer (status, type, body) and whatever followed it. */
+  function rawHttp(request: string): Promise<{ status: number; type: string; body: unknown; rest: string }> {
+    return new Promise((resolve, reject) => {
+      const { port } = new URL(stack.url);
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(request));
+      const chunks: Buffer[] = [];
+      socket.setTimeout(10_000, () => socket.destroy());
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('latin1');
+        const end = text.indexOf('\r\n\r\n');
+        const head = text.slice(0, Math.max(end, 0));
+        const m = /^HTTP\/1\.1 (\d{3})/.exec(head);
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? -1);
+        if (!m || end < 0 || length < 0) return reject(new Error(`no answer: ${JSON.stringify(text.slice(0, 300))}`));
+        const body = text.slice(end + 4, end + 4 + length);
+        resolve({
+          status: Number(m[1]),
+          type: /content-type: ([^\r\n]+)/i.exec(head)?.[1] ?? '',
+          body: JSON.parse(body) as unknown,
+          rest: text.slice(end + 4 + length),
+        });
+      });
+    });
+  }
+
+  it.each([
+    [
+      'a URL over the header limit',
+      `GET /v1/clients?client_id=https://a.example/${'a'.repeat(100_000)} HTTP/1.1\r\nhost: x\r\n\r\n`,
+      431,
+    ],
+    ['a control character in the request line', 'GET /v1/tenants/a\u0001b/policy HTTP/1.1\r\nhost: x\r\n\r\n', 400],
+    [
+      'a NUL in a header',
+      `GET /v1/tenants/alpha/policy HTTP/1.1\r\nhost: x\r\nauthorization: Bearer x\u0000y\r\n\r\n`,
+      400,
+    ],
+    [
+      'broken chunked framing',
+      'POST /v1/clients/refresh HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n\r\n',
+      400,
+    ],
+  ])('%s: refused with one answer, the OAuth-style body, and the connection closed', async (_case, request, status) => {
+    const r = await rawHttp(request);
+    expect(r).toEqual({
+      status,
+      type: expect.stringMatching(/^application\/json/) as unknown,
+      body: { error: 'invalid_request', error_description: expect.stringMatching(/\w+ \w+/) as unknown },
+      rest: '',
+    });
+  });
+
+  it('a key id that is not a UUID (36 hyphens) is a 404, not a failed PostgreSQL query', async () => {
+    expectError(await stack.request('DELETE', `/v1/tenants/alpha/keys/${'-'.repeat(36)}`), 404, 'not_found');
+    expectError(await stack.request('DELETE', '/v1/tenants/alpha/keys/%00'), 404, 'not_found', /"\\u0000"/);
+  });
+
+  it.each([
+    ['a NUL', 'a\u0000b'],
+    ['an unpaired surrogate', 'a\ud800'],
+  ])('a session subject with %s is a 400, not a failed INSERT', async (_case, subject) => {
+    const client = stack.clientId('/fuzz-subject.json');
+    const res = await stack.request('POST', '/v1/tenants/alpha/sessions', {
+      body: { session_id: 'fuzz-subject', client_id: client, subject },
+    });
+    expectError(res, 400, 'invalid_request', /subject: must not contain U\+0000 or an unpaired surrogate/);
+  });
+
+  it('a body with thousands of unknown fields gets a short description', async () => {
+    const body = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 1]));
+    const res = await stack.request('POST', '/v1/clients/refresh', { body });
+    expectError(res, 400, 'invalid_request', /unknown field\(s\) k0, k1, .* and 4990 more/);
+    expect(res.body.error_description.length).toBeLessThan(300);
+  });
+
+  it('a tenant id with invisible characters is quoted with escapes', async () => {
+    const res = await stack.request('GET', `/v1/tenants/${encodeURIComponent('a\u202eb')}/policy`);
+    expectError(res, 400, 'invalid_request', /^"a\\u202eb" is not a tenant id$/);
   });
 });

@@ -255,8 +255,11 @@ describe('gRPC cimd.v1.Gateway', () => {
           (error) => resolve(error),
         );
       });
-    // Not protobuf at all: the gRPC library refuses it before the gateway sees it.
-    expect((await raw(Buffer.from([0xff, 0xff, 0xff])))?.code).toBe(grpc.status.INTERNAL);
+    // Not protobuf at all: a bad request (not INTERNAL, which would say the server failed).
+    const garbage = await raw(Buffer.from([0xff, 0xff, 0xff]));
+    expect(garbage?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(garbage?.details).toMatch(/^invalid_request: the request is not a well-formed protobuf message/);
+    expect(garbage?.metadata.get('cimd-error')).toEqual(['invalid_request']);
     // Protobuf whose client_id is not UTF-8: decoded with a replacement character, refused by the rules.
     const notUtf8 = Buffer.concat([Buffer.from('\x0a\x04acme\x12\x02', 'latin1'), Buffer.from([0xc3, 0x28])]);
     expect((await raw(notUtf8))?.code).toBe(grpc.status.INVALID_ARGUMENT);

@@ -1,5 +1,6 @@
-import { eventFields, parseCacheEntry, parseEventFields } from '@cimd/contracts';
+import { eventFields, parseCacheEntry, parseEventFields, WEBHOOK_QUEUE } from '@cimd/contracts';
 import { waitFor } from '@cimd/testing';
+import { Queue } from 'bullmq';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Client } from 'pg';
 import { documentFor, GatewayStack, startGatewayStack } from '../support/gateway-stack';
@@ -213,6 +214,53 @@ describe('a client whose document disappears', () => {
     expect((await events('acme')).length).toBe(before);
   });
 
+  it('the same event delivered again after a crash before the webhooks were enqueued enqueues them then', async () => {
+    const entries = await stack.redis.xrange(stack.keys.events, '-', '+');
+    const gone = entries
+      .map(([, f]) => parseEventFields(f))
+      .find((e) => e?.type === 'client.gone' && e.client_id === id);
+    if (!gone) throw new Error('no client.gone event');
+    // As a gateway killed between the commit and the enqueue leaves it: the delivery is pending
+    // in PostgreSQL and not on the queue (the sweep would take a minute or more to notice).
+    const db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    const queue = new Queue(WEBHOOK_QUEUE, {
+      connection: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+      prefix: stack.keys.queuePrefix,
+    });
+    try {
+      const { rows } = await db.query<{ id: string; event_id: string }>(
+        `SELECT d.id, e.id AS event_id FROM webhook_deliveries d JOIN tenant_events e ON e.id = d.tenant_event_id
+         WHERE d.tenant_id = 'beta' AND e.data->>'cause_event_id' = $1`,
+        [gone.id],
+      );
+      const delivery = rows[0];
+      expect(rows).toHaveLength(1);
+      if (!delivery) return;
+      await db.query("UPDATE webhook_deliveries SET status = 'pending', delivered_at = NULL WHERE id = $1", [
+        delivery.id,
+      ]);
+      await queue.remove(delivery.id);
+      const before = hooks.filter((h) => h.headers['x-cimd-delivery-id'] === delivery.id).length;
+      await stack.redis.xadd(stack.keys.events, '*', ...eventFields(gone));
+      const again = await waitFor(
+        () => hooks.filter((h) => h.headers['x-cimd-delivery-id'] === delivery.id).length > before,
+        'the webhook enqueued again',
+        10_000,
+      );
+      expect(again).toBe(true);
+      const last = hooks.filter((h) => h.headers['x-cimd-delivery-id'] === delivery.id).pop();
+      expect(last?.headers['x-cimd-event-id']).toBe(String(delivery.event_id));
+      expect(verifySignature(last?.body ?? '', String(last?.headers['x-cimd-signature']))).toBe(true);
+      // Nothing was revoked or recorded twice.
+      const revocations = await db.query('SELECT 1 FROM revocations WHERE cause_event_id = $1', [gone.id]);
+      expect(revocations.rows).toHaveLength(2);
+    } finally {
+      await queue.close();
+      await db.end();
+    }
+  });
+
   it('comes back: client.restored, new checks allow again, revoked sessions stay revoked', async () => {
     stack.origin.json('/vanishing.json', documentFor(id), { 'cache-control': 'max-age=600' });
     expect((await stack.request('POST', '/v1/clients/refresh', { body: { client_id: id } })).status).toBe(202);
@@ -295,5 +343,31 @@ describe('a client whose document changes (SPEC-NOTES 23)', () => {
     // The client itself stays valid: only the removed redirect is refused.
     expect((await check('acme', id)).body.decision).toBe('allow');
     expect((await check('acme', id, `https://${host}/other`)).body.reason).toBe('redirect_uri.not_registered');
+  });
+});
+
+describe('a tenant whose webhook URL the fetcher refuses', () => {
+  it('the delivery is dead after its one attempt, not pending until the sweep', async () => {
+    // On the one port the fetcher allows here, so that the address is what it refuses.
+    const port = new URL(stack.clientId('/')).port;
+    const policy = { webhook: { url: `https://169.254.169.254:${port}/latest/meta-data/`, secret: SECRET } };
+    expect((await stack.request('POST', '/v1/tenants', { body: { id: 'metadata', policy } })).status).toBe(201);
+    const id = stack.clientId('/renamed.json');
+    stack.origin.json('/renamed.json', documentFor(id), { 'cache-control': 'max-age=600' });
+    expect((await check('metadata', id)).body.decision).toBe('allow');
+    await register('metadata', 'renamed-1', id);
+    stack.origin.json('/renamed.json', documentFor(id, { client_name: 'Renamed' }));
+    expect((await stack.request('POST', '/v1/clients/refresh', { body: { client_id: id } })).status).toBe(202);
+
+    const delivery = await waitFor(async () => {
+      const list = (await stack.request('GET', '/v1/tenants/metadata/webhooks/deliveries')).body.deliveries as {
+        status: string;
+        attempts: number;
+        last_error: string | null;
+      }[];
+      return list.find((d) => d.status !== 'pending');
+    }, 'the refused delivery settled');
+    expect(delivery).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(delivery.last_error).toContain('169.254.0.0/16');
   });
 });

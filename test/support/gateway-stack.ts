@@ -104,6 +104,9 @@ export async function startGatewayStack(
     CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
     HOST: '127.0.0.1',
     GRPC_PORT: String(grpcPort),
+    // Tests rewrite cache entries in Redis behind the gateway's back and check at once: no
+    // in-process copy unless a test asks for one (test/gateway/local-cache.test.ts does).
+    CIMD_LOCAL_CACHE_MS: '0',
     ...options.gatewayEnv,
   });
   const { ensureDatabase } = await import('../../apps/gateway/src/infra/postgres');

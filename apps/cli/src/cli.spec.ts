@@ -271,3 +271,30 @@ describe('usage', () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('messages with user input', () => {
+  it('escapes control characters of a file name, so no escape sequence reaches the terminal', async () => {
+    const r = await run(['lint', join(dir, 'x\u001b[2J\u0007\u202e.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('x\\u001b[2J\\u0007\\u202e.json: no such file.');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\u202e]/);
+  });
+
+  it.each([['null'], ['[]'], ['"x"'], ['1']])(
+    'a policy file holding %s is refused, not read as the defaults',
+    async (text) => {
+      const r = await run([
+        'authorize-check',
+        '--document',
+        VSCODE,
+        '--redirect-uri',
+        'https://vscode.dev/redirect',
+        '--policy',
+        file(`policy-${text.length}-${text.charCodeAt(0)}.json`, text),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/is not a valid tenant policy: a policy is a JSON object/);
+    },
+  );
+});

@@ -44,7 +44,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .description('Check OAuth Client ID Metadata Documents the way cimd-gateway does.')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(printable(text)) })
     .showHelpAfterError('(run "cimd --help" for usage)');
 
   program
@@ -158,12 +158,25 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     if (e instanceof UsageError) {
-      io.stderr(`cimd: ${e.message}\n`);
+      io.stderr(`cimd: ${printable(e.message)}\n`);
       return EXIT_USAGE;
     }
-    io.stderr(`cimd: unexpected error: ${(e as Error).message ?? String(e)}\n`);
+    io.stderr(`cimd: unexpected error: ${printable((e as Error).message ?? String(e))}\n`);
     return EXIT_USAGE;
   }
+}
+
+/**
+ * A message for the terminal: file names and option values come from the user and may hold
+ * control characters (an escape sequence would reach the terminal) or invisible and
+ * bidirectional ones; they are shown escaped. Line breaks between lines are kept.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 interface FetchOptions {
@@ -269,6 +282,9 @@ function documentClientId(doc: unknown): string {
 
 async function readPolicy(path: string, io: CliIo): Promise<TenantPolicy> {
   const input = await readJsonInput(path, io.stdin);
+  // `null` or `[]` is not "the default policy": a policy file is a JSON object ({} for the defaults).
+  if (input.value === null || typeof input.value !== 'object' || Array.isArray(input.value))
+    throw new UsageError(`${path} is not a valid tenant policy: a policy is a JSON object ({} for the defaults).`);
   const parsed = parseTenantPolicy(input.value);
   if (!parsed.ok) throw new UsageError(`${path} is not a valid tenant policy:\n  ${parsed.errors.join('\n  ')}`);
   return parsed.policy;

@@ -23,6 +23,7 @@ describe('loadGatewayConfig', () => {
       logLevel: 'info',
       adminToken: TOKEN,
       authorizeWaitMs: 2500,
+      localCacheMs: 1000,
       migrate: 'auto',
       publicUrl: 'http://127.0.0.1:3000',
     });
@@ -44,6 +45,7 @@ describe('loadGatewayConfig', () => {
         CIMD_REVALIDATE_INTERVAL_MS: '60000',
         CIMD_EVENTS_CLAIM_IDLE_MS: '5000',
         CIMD_AUTHORIZE_WAIT_MS: '1000',
+        CIMD_LOCAL_CACHE_MS: '250',
         CIMD_MIGRATE: 'auto',
         CIMD_PUBLIC_URL: 'https://cimd.example.com',
       }),
@@ -60,6 +62,7 @@ describe('loadGatewayConfig', () => {
       logLevel: 'warn',
       adminToken: TOKEN,
       authorizeWaitMs: 1000,
+      localCacheMs: 250,
       migrate: 'auto',
       publicUrl: 'https://cimd.example.com',
     });
@@ -81,6 +84,9 @@ describe('loadGatewayConfig', () => {
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: '30001' },
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: '1.5' },
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: 'soon' },
+    // A tombstone must reach every replica within a second (issue 4): no longer local copies.
+    { name: 'CIMD_LOCAL_CACHE_MS', value: '1001' },
+    { name: 'CIMD_LOCAL_CACHE_MS', value: '-1' },
     { name: 'CIMD_MIGRATE', value: 'yes' },
     { name: 'CIMD_PUBLIC_URL', value: 'not a url' },
     { name: 'CIMD_PUBLIC_URL', value: '' },

@@ -20,6 +20,8 @@ const GatewayEnv = z.object({
     .max(512, 'must be at most 512 characters')
     .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces'),
   CIMD_AUTHORIZE_WAIT_MS: int(2500, 0, 30_000),
+  // At most a second: a tombstone must reach every replica within one (issue 4).
+  CIMD_LOCAL_CACHE_MS: int(1000, 0, 1000),
   CIMD_REVALIDATE_INTERVAL_MS: int(30_000, 1000, 3_600_000),
   CIMD_EVENTS_CLAIM_IDLE_MS: int(60_000, 1000, 3_600_000),
   CIMD_MIGRATE: z.enum(['auto', 'off']).optional(),
@@ -51,6 +53,8 @@ export interface GatewayConfig {
   adminToken: string;
   /** How long an authorize check waits for the fetch of an uncached client. */
   authorizeWaitMs: number;
+  /** How long a replica answers from its in-process copy of a cache entry before reading Redis again (0: never). */
+  localCacheMs: number;
   /** How often clients with active sessions are checked for a due revalidation. */
   revalidateIntervalMs: number;
   /** How long a client event may stay unacknowledged by a gateway before another one claims it. */
@@ -86,6 +90,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     logLevel: e.LOG_LEVEL,
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
+    localCacheMs: e.CIMD_LOCAL_CACHE_MS,
     revalidateIntervalMs: e.CIMD_REVALIDATE_INTERVAL_MS,
     eventsClaimIdleMs: e.CIMD_EVENTS_CLAIM_IDLE_MS,
     migrate: e.CIMD_MIGRATE ?? (e.NODE_ENV === 'production' ? 'off' : 'auto'),

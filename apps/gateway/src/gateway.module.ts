@@ -18,6 +18,7 @@ import { ApiKeysService } from './auth/api-keys.service';
 import { AuthorizeController } from './authorize/authorize.controller';
 import { AuthorizeService } from './authorize/authorize.service';
 import { FetchCoordinator } from './authorize/fetch-coordinator';
+import { LocalClientCache } from './authorize/local-client-cache';
 import { ClientEventsConsumer } from './events/client-events.consumer';
 import { EventsController } from './events/events.controller';
 import { TenantEventPublisher } from './events/tenant-events';
@@ -63,6 +64,7 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
     @Inject(TenantPoliciesService) private readonly policies: TenantPoliciesService,
     @Inject(FetchCoordinator) private readonly fetches: FetchCoordinator,
+    @Inject(AuthorizeService) private readonly authorize: AuthorizeService,
     @Inject(ClientEventsConsumer) private readonly consumer: ClientEventsConsumer,
     @Inject(WebhookDeliveryLog) private readonly deliveries: WebhookDeliveryLog,
     @Inject(RevalidationScheduler) private readonly revalidation: RevalidationScheduler,
@@ -150,6 +152,7 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
               metrics,
               { waitMs: config.authorizeWaitMs, publicUrl: config.publicUrl },
               logger,
+              new LocalClientCache(config.localCacheMs),
             ),
         },
         {
@@ -213,6 +216,7 @@ export class GatewayModule implements OnApplicationBootstrap, OnApplicationShutd
       this.apiKeys.listen(this.subscriptions),
       this.policies.listen(this.subscriptions),
       this.fetches.listen(this.subscriptions),
+      this.authorize.listen(this.subscriptions),
     ]);
     this.consumer.start();
     this.deliveries.start();

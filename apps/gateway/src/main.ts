@@ -4,6 +4,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
 import { connectGrpc } from './grpc/grpc-server';
@@ -13,11 +15,43 @@ import { GatewayMetrics } from './observability/gateway-metrics';
 /** Largest request body accepted; authorize checks and policies are a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** What Node's HTTP parser refused, in the words of the API's error bodies. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'the request line and headers are larger than 16 KiB (a URL or header is too long)'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request did not arrive in time'],
+};
+
+/**
+ * Fastify's clientErrorHandler: a request Node's HTTP parser refuses (bytes that are not
+ * HTTP/1.1, headers over the size limit, broken framing) is answered with the OAuth-style body
+ * of every other refusal rather than Fastify's own, and the connection is closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, description] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'the request is not valid HTTP/1.1 (request line, header or body framing)',
+  ];
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+  // A request whose answer has begun (its body broke after the route answered) gets no second one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  // The rest of the request is never read: give the answer a moment to leave, then drop the socket.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const logger = createLogger('gateway', config.logLevel);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 512 },
+    // Requests that are not even HTTP/1.1 (Node's parser refuses them) get the same body shape too.
+    clientErrorHandler: answerClientError,
     // Errors Fastify answers before any route (and so before Nest's filters) get the same body shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply.status(error.statusCode ?? 400).send({

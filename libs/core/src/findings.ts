@@ -397,10 +397,18 @@ export class FindingList {
   }
 }
 
-/** Quote a value for a message without letting control characters or huge strings through. */
+/**
+ * Characters JSON.stringify leaves as they are but a message must not carry: DEL and the C1
+ * controls, invisible and bidirectional formatting (a right-to-left override would reorder
+ * what a person reads), line and paragraph separators, the BOM, unpaired surrogates.
+ */
+const INVISIBLE =
+  /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Quote a value for a message without letting control characters, invisible ones or huge strings through. */
 export function quote(value: string, max = 120): string {
   const shown = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(shown);
+  return JSON.stringify(shown).replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** docs/RULES.md, generated from RULES so the catalogue and its documentation cannot drift (`npm run docs`). */

@@ -1,4 +1,5 @@
 import { RedisKeys } from '@cimd/contracts';
+import { quote } from '@cimd/core';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import type { Subscriptions } from '../infra/subscriptions';
 import type { Principal } from './principal';
 
 const KEY_FORMAT = /^cimd_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** How long a verified key is trusted without asking PostgreSQL again (revocations also arrive by pub/sub). */
 const KEY_CACHE_MS = 30_000;
 
@@ -60,8 +62,9 @@ export class ApiKeysService {
 
   async revoke(tenantId: string, keyId: string): Promise<void> {
     const repo = this.db.getRepository(ApiKeyEntity);
-    const key = /^[0-9a-f-]{36}$/.test(keyId) ? await repo.findOneBy({ id: keyId, tenantId }) : null;
-    if (!key) throw notFound(`tenant ${tenantId} has no API key ${keyId}`);
+    // Only a well-formed UUID reaches PostgreSQL (a uuid column refuses anything else with an error).
+    const key = KEY_ID.test(keyId) ? await repo.findOneBy({ id: keyId, tenantId }) : null;
+    if (!key) throw notFound(`tenant ${tenantId} has no API key ${quote(keyId, 80)}`);
     await repo.update({ id: keyId, revokedAt: IsNull() }, { revokedAt: new Date() });
     this.cache.delete(keyId);
     await this.redis

@@ -1,4 +1,4 @@
-import { CacheEntry, parseCacheEntry, RedisKeys } from '@cimd/contracts';
+import { CacheEntry, clientKey, FetchDoneMessage, parseCacheEntry, RedisKeys } from '@cimd/contracts';
 import {
   AuthorizeDecision,
   AuthorizeRequest,
@@ -15,9 +15,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { badRequest } from '../common/api-error';
 import { parseBody } from '../common/parse-body';
+import type { Subscriptions } from '../infra/subscriptions';
 import type { GatewayMetrics } from '../observability/gateway-metrics';
 import type { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import type { FetchCoordinator } from './fetch-coordinator';
+import { LocalClientCache } from './local-client-cache';
 
 export const AuthorizeCheckBody = z
   .object({
@@ -60,11 +62,25 @@ export class AuthorizeService {
     private readonly metrics: GatewayMetrics,
     private readonly options: { waitMs: number; publicUrl: string },
     private readonly logger: Logger,
+    /** The replica's short-lived copy of entries read from Redis (off when its TTL is 0). */
+    readonly local: LocalClientCache = new LocalClientCache(0),
   ) {}
+
+  /** Every attempt of the fetcher ends with a fetch-done notice: the local copy of that client is dropped. */
+  async listen(subscriptions: Subscriptions): Promise<void> {
+    if (!this.local.enabled) return;
+    await subscriptions.on(this.keys.fetchDone, (raw) => {
+      const message = JSON.parse(raw) as Partial<FetchDoneMessage>;
+      if (typeof message.client_key === 'string') this.local.invalidate(message.client_key);
+    });
+  }
 
   async check(tenantId: string, body: unknown): Promise<AuthorizeResponse> {
     const request: AuthorizeRequest = parseBody(AuthorizeCheckBody, body);
-    const url = checkClientIdUrl(request.client_id);
+    const key = clientKey(request.client_id);
+    const copy = this.local.enabled ? this.local.get(key) : undefined;
+    if (this.local.enabled) this.metrics.localCache.inc({ result: copy ? 'hit' : 'miss' });
+    const url = copy?.url ?? checkClientIdUrl(request.client_id);
     const first = url.errors[0];
     if (first && NOT_A_URL.has(first.code)) throw badRequest(first.message);
     const { policy } = await this.policies.require(tenantId);
@@ -75,9 +91,13 @@ export class AuthorizeService {
     if (denial) return decideAuthorization({ request, document: { valid: false, errors: [], warnings: [] }, policy });
 
     const now = Date.now();
-    let entry: CacheEntry | undefined;
+    let entry: CacheEntry | undefined = copy?.entry;
     try {
-      entry = await this.read(request.client_id);
+      if (!entry) {
+        const generation = this.local.generation;
+        entry = await this.read(request.client_id);
+        if (entry) this.local.set(key, { url, entry }, generation);
+      }
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'the client cache is unreachable');
       return pending('The client cache is unreachable; try again shortly.');

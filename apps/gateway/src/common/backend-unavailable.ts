@@ -21,6 +21,13 @@ const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 /** Messages of client libraries whose connection is gone (pg, ioredis with its offline queue off). */
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
+  // pg, on the next query of a client checked out of the pool (a transaction) whose server
+  // process ended under it, e.g. during a fast shutdown: the error carries no code.
+  /Client has encountered a connection error and is not queryable/i,
+  /Client was closed and is not queryable/i,
+  // TypeORM releases a transaction's query runner when its connection errors; the next query
+  // or the COMMIT then fails so (seen when PostgreSQL stopped in the middle of a POST /v1/tenants).
+  /Query runner already released/i,
   /timeout exceeded when trying to connect/i,
   /Connection is closed/i,
   /Stream isn't writeable/i,

@@ -1,3 +1,4 @@
+import { listFieldNames, quote } from '@cimd/core';
 import { z } from 'zod';
 import { badRequest } from './api-error';
 
@@ -10,11 +11,17 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   if (r.success) return r.data;
   const problems = r.error.issues.map((i) => {
     const path = i.path.length > 0 ? i.path.map(String).join('.') : 'body';
-    if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.join(', ')}`;
+    if (i.code === 'unrecognized_keys') return `unknown field(s) ${listFieldNames(i.keys)}`;
     if (i.code === 'invalid_type' && i.path.length === 1 && !(String(i.path[0]) in body)) return `${path} is required`;
     return `${path}: ${i.message}`;
   });
-  throw badRequest(problems.join('; '));
+  throw badRequest(joinProblems(problems));
+}
+
+/** Problems for one description: the first `max`, then how many more (a description stays short). */
+export function joinProblems(problems: readonly string[], max = 10): string {
+  const shown = problems.slice(0, max).join('; ');
+  return problems.length > max ? `${shown}; and ${problems.length - max} more problem(s)` : shown;
 }
 
 /** Tenant identifiers: lower-case letters, digits and hyphens, 1-63 characters. */
@@ -22,6 +29,6 @@ export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A tenant path parameter, refused with a 400 when it cannot be a tenant id. */
 export function tenantParam(tenant: string): string {
-  if (!TENANT_ID.test(tenant)) throw badRequest(`${JSON.stringify(tenant.slice(0, 80))} is not a tenant id`);
+  if (!TENANT_ID.test(tenant)) throw badRequest(`${quote(tenant, 80)} is not a tenant id`);
   return tenant;
 }

@@ -136,7 +136,8 @@ export class ClientEventsConsumer {
       if (event && STATUS_OF[event.type]) {
         const effects = await this.apply(event);
         // After the commit: live subscribers and webhooks. A crash here loses no record: the
-        // tenant events are in PostgreSQL and pending deliveries are swept up again.
+        // tenant events are in PostgreSQL, and the unacknowledged entry comes back (claimed by
+        // another gateway or this one restarted), which enqueues the pending deliveries again.
         await this.publisher.published(effects.tenantEvents, effects.deliveries);
       } else {
         this.logger.warn({ stream_id: streamId }, 'skipping a malformed event');
@@ -153,7 +154,13 @@ export class ClientEventsConsumer {
         'INSERT INTO processed_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id',
         [event.id],
       );
-      if (claimed.length === 0) return; // done before: at least once in, once in effect
+      if (claimed.length === 0) {
+        // Done before: at least once in, once in effect. A gateway that died between the commit
+        // and the acknowledgement may not have enqueued the webhooks: enqueue what is still
+        // pending (idempotent, the job id is the delivery id) rather than wait for the sweep.
+        effects.deliveries = await this.pendingDeliveries(tx, event.id);
+        return;
+      }
       await this.record(tx, event);
       const [{ now }] = await tx.query<[{ now: Date }]>('SELECT now() AS now');
       switch (event.type) {
@@ -200,6 +207,43 @@ export class ClientEventsConsumer {
       }
     });
     return effects;
+  }
+
+  /** Webhook deliveries caused by this event that are still pending, with what enqueueing them needs. */
+  private async pendingDeliveries(tx: EntityManager, eventId: string): Promise<Effects['deliveries']> {
+    const rows = await tx.query<
+      {
+        id: string;
+        tenant_id: string;
+        url: string;
+        event_id: string;
+        type: string;
+        client_id: string | null;
+        data: Record<string, unknown>;
+        created_at: Date;
+      }[]
+    >(
+      `SELECT d.id, d.tenant_id, d.url, e.id AS event_id, e.type, e.client_id, e.data, e.created_at
+       FROM webhook_deliveries d JOIN tenant_events e ON e.id = d.tenant_event_id
+       WHERE d.status = 'pending' AND e.data->>'cause_event_id' = $1`,
+      [eventId],
+    );
+    const deliveries: Effects['deliveries'] = [];
+    for (const r of rows) {
+      const webhook = (await this.policies.current(r.tenant_id))?.policy.webhook;
+      // No webhook any more: the sweep settles the delivery as dead.
+      if (!webhook) continue;
+      const event: TenantEvent = {
+        id: String(r.event_id),
+        tenant: r.tenant_id,
+        type: r.type,
+        time: r.created_at.toISOString(),
+        client_id: r.client_id,
+        data: r.data,
+      };
+      deliveries.push({ id: r.id, event, url: r.url, secret: webhook.secret });
+    }
+    return deliveries;
   }
 
   private async activeTenants(tx: EntityManager, clientId: string): Promise<string[]> {

@@ -82,7 +82,11 @@ export class WebhookDeliveryLog {
 
   private async attemptFailed(deliveryId: string, reason: string): Promise<void> {
     const job = await this.queue.getJob(deliveryId).catch(() => undefined);
-    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : false;
+    // Final after the last attempt, and at once when the fetcher gave up for good (a URL its
+    // safe client refuses, e.g. a special-use address, fails unrecoverably on the first attempt).
+    const final = job
+      ? job.attemptsMade >= (job.opts.attempts ?? 1) || (await job.isFailed().catch(() => false))
+      : false;
     if (final) await this.settle(deliveryId, { delivered: false, error: reason });
     else await this.note(deliveryId, reason, job?.attemptsMade);
   }

@@ -41,6 +41,7 @@ import {
   TenantEventMessage,
   watchAfterId,
   WatchEventsRequest,
+  wellFormed,
 } from './messages';
 
 /**
@@ -72,7 +73,7 @@ export class GatewayGrpcController {
   /** POST /v1/tenants/{tenant}/authorize/check. */
   @GrpcMethod('Gateway', 'CheckAuthorization')
   checkAuthorization(request: CheckAuthorizationRequest, metadata: Metadata): Promise<CheckAuthorizationResponse> {
-    return this.serve('CheckAuthorization', metadata, async (principal) => {
+    return this.serve('CheckAuthorization', request, metadata, async (principal) => {
       const tenant = tenantParam(requiredTenant(request));
       assertTenantAccess(principal, tenant);
       const result = await this.authorize.check(tenant, authorizeCheckBody(request));
@@ -84,7 +85,7 @@ export class GatewayGrpcController {
   /** GET /v1/clients?client_id=… (any tenant key or the admin). */
   @GrpcMethod('Gateway', 'GetClient')
   getClient(request: GetClientRequest, metadata: Metadata): Promise<GetClientResponse> {
-    return this.serve('GetClient', metadata, async () => {
+    return this.serve('GetClient', request, metadata, async () => {
       const entry = await this.records.find(requiredClientId(request));
       return { client: clientRecord(entry, this.config.publicUrl) };
     });
@@ -97,7 +98,7 @@ export class GatewayGrpcController {
    */
   @GrpcMethod('Gateway', 'RegisterSession')
   registerSession(request: RegisterSessionRequest, metadata: Metadata): Promise<SessionStatus> {
-    return this.serve('RegisterSession', metadata, async (principal) => {
+    return this.serve('RegisterSession', request, metadata, async (principal) => {
       const tenant = tenantParam(requiredTenant(request));
       assertTenantAccess(principal, tenant);
       await this.policies.require(tenant);
@@ -115,7 +116,7 @@ export class GatewayGrpcController {
   /** GET /v1/tenants/{tenant}/sessions/{session_id}. */
   @GrpcMethod('Gateway', 'CheckSession')
   checkSession(request: SessionRequest, metadata: Metadata): Promise<SessionStatus> {
-    return this.serve('CheckSession', metadata, async (principal) => {
+    return this.serve('CheckSession', request, metadata, async (principal) => {
       const tenant = tenantParam(requiredTenant(request));
       assertTenantAccess(principal, tenant);
       return this.sessions.check(tenant, requiredSessionId(request));
@@ -125,7 +126,7 @@ export class GatewayGrpcController {
   /** DELETE /v1/tenants/{tenant}/sessions/{session_id}. */
   @GrpcMethod('Gateway', 'RevokeSession')
   revokeSession(request: SessionRequest, metadata: Metadata): Promise<RevokeSessionResponse> {
-    return this.serve('RevokeSession', metadata, async (principal) => {
+    return this.serve('RevokeSession', request, metadata, async (principal) => {
       const tenant = tenantParam(requiredTenant(request));
       assertTenantAccess(principal, tenant);
       await this.sessions.revoke(tenant, requiredSessionId(request));
@@ -144,7 +145,7 @@ export class GatewayGrpcController {
     metadata: Metadata,
     call: ServerWritableStream<WatchEventsRequest, TenantEventMessage>,
   ): Observable<TenantEventMessage> {
-    return this.serveStream('WatchEvents', metadata, async (principal) => {
+    return this.serveStream('WatchEvents', request, metadata, async (principal) => {
       const tenant = tenantParam(requiredTenant(request));
       assertTenantAccess(principal, tenant);
       const afterId = watchAfterId(request);
@@ -154,11 +155,18 @@ export class GatewayGrpcController {
   }
 
   /** Authenticate, run, and end every failure as a gRPC status; time every call. */
-  private async serve<T>(rpc: string, metadata: Metadata, handler: (principal: Principal) => Promise<T>): Promise<T> {
+  private async serve<T>(
+    rpc: string,
+    request: unknown,
+    metadata: Metadata,
+    handler: (principal: Principal) => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
     let code = GrpcCode.OK;
     try {
-      return await handler(await authenticate(this.apiKeys, metadata));
+      const principal = await authenticate(this.apiKeys, metadata);
+      wellFormed(request);
+      return await handler(principal);
     } catch (e) {
       const status = this.failure(rpc, e);
       code = status.code;
@@ -176,6 +184,7 @@ export class GatewayGrpcController {
    */
   private serveStream<T>(
     rpc: string,
+    request: unknown,
     metadata: Metadata,
     open: (principal: Principal) => Promise<Observable<T>>,
   ): Observable<T> {
@@ -190,7 +199,10 @@ export class GatewayGrpcController {
         subscriber.error(new RpcException(status));
       };
       authenticate(this.apiKeys, metadata)
-        .then(open)
+        .then((principal) => {
+          wellFormed(request);
+          return open(principal);
+        })
         .then((source) => {
           if (ended) return;
           inner = source.subscribe({

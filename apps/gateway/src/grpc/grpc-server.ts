@@ -1,4 +1,5 @@
 import type { Server } from '@grpc/grpc-js';
+import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
 import { BeforeApplicationShutdown, INestApplication, Inject, Injectable } from '@nestjs/common';
 import { GrpcOptions, Transport } from '@nestjs/microservices';
 import { existsSync } from 'node:fs';
@@ -83,6 +84,30 @@ export class GrpcServerHandle implements BeforeApplicationShutdown {
   }
 }
 
+/** The key of the stand-in request a method receives when its bytes are not its message. */
+export const MALFORMED_REQUEST = '__cimd_malformed_request';
+
+/**
+ * Make every method of cimd.v1.Gateway decode bytes that are not its protobuf message into a
+ * stand-in request `{ [MALFORMED_REQUEST]: reason }` instead of throwing: grpc-js would end
+ * such a call with INTERNAL (which says "the server failed"), while the controller answers it
+ * INVALID_ARGUMENT like any other bad request (see `wellFormed` in messages.ts).
+ */
+export function tolerateMalformedRequests(definition: PackageDefinition): void {
+  const service = definition[`${GRPC_PACKAGE}.Gateway`] as ServiceDefinition | undefined;
+  if (!service) throw new Error(`${GRPC_PACKAGE}.Gateway is not in the loaded proto`);
+  for (const method of Object.values(service)) {
+    const decode = method.requestDeserialize;
+    method.requestDeserialize = (bytes: Buffer) => {
+      try {
+        return decode(bytes);
+      } catch (e) {
+        return { [MALFORMED_REQUEST]: (e as Error).message ?? String(e) };
+      }
+    };
+  }
+}
+
 /**
  * Attach the gRPC transport (service cimd.v1.Gateway on HOST:GRPC_PORT) to the app. It starts
  * listening with `app.startAllMicroservices()` and stops with `app.close()`.
@@ -98,7 +123,10 @@ export function connectGrpc(app: INestApplication, config: GatewayConfig): void 
         url: grpcAddress(config.host, config.grpcPort),
         loader: PROTO_LOADER_OPTIONS,
         maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
-        onLoadPackageDefinition: (_definition: unknown, server: Server) => handle.attach(server),
+        onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
+          tolerateMalformedRequests(definition);
+          handle.attach(server);
+        },
       },
     },
     // The HTTP app's global filters, pipes and guards are HTTP-only; the gRPC controller has its own.

@@ -70,6 +70,17 @@ describe('isBackendUnavailable', () => {
     ['a PostgreSQL connection exception (class 08)', withCode('08006')],
     ['too many PostgreSQL connections', withCode('53300')],
     ['pg losing its connection', new Error('Connection terminated unexpectedly')],
+    [
+      'the next query of a pg client whose connection broke (a transaction during a fast shutdown)',
+      new Error('Client has encountered a connection error and is not queryable'),
+    ],
+    ['the next query of a closed pg client', new Error('Client was closed and is not queryable')],
+    [
+      'the COMMIT of a TypeORM transaction whose connection was lost',
+      Object.assign(new Error('Query runner already released. Cannot run queries anymore.'), {
+        name: 'QueryRunnerAlreadyReleasedError',
+      }),
+    ],
     ['a pg pool timeout', new Error('timeout exceeded when trying to connect')],
     ['ioredis without its offline queue', new Error("Stream isn't writeable and enableOfflineQueue options is false")],
     [

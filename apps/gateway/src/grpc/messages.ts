@@ -1,6 +1,7 @@
 import type { ClientDisplay } from '@cimd/core';
 import type { CacheEntry } from '@cimd/contracts';
 import { badRequest } from '../common/api-error';
+import { MALFORMED_REQUEST } from './grpc-server';
 import { parseBody } from '../common/parse-body';
 import type { AuthorizeResponse } from '../authorize/authorize.service';
 import { clientView } from '../clients/client-records';
@@ -90,6 +91,19 @@ export interface TenantEventMessage {
   time: string;
   client_id?: string;
   data_json: string;
+}
+
+/**
+ * A request whose bytes were not its protobuf message arrives as `{ [MALFORMED_REQUEST]:
+ * reason }` (see tolerateMalformedRequests): refused as a bad request, not a server fault.
+ */
+export function wellFormed(request: unknown): void {
+  const reason = (request as Record<string, unknown> | null)?.[MALFORMED_REQUEST];
+  if (typeof reason === 'string') {
+    throw badRequest(
+      `the request is not a well-formed protobuf message of this method (${reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)})`,
+    );
+  }
 }
 
 /** A proto3 field without presence: the empty string is the unset value. */

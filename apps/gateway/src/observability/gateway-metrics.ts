@@ -16,6 +16,12 @@ export class GatewayMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly localCache = new Counter({
+    name: 'cimd_client_local_cache_lookups_total',
+    help: "Authorize checks answered from this replica's in-process copy (hit) or from Redis (miss)",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly decisions = new Counter({
     name: 'cimd_authorize_decisions_total',
     help: 'Authorization decisions by outcome and reason',

@@ -10,12 +10,20 @@ import { SessionEntity } from '../database/entities';
 import { ClientRevocation, SessionState, SessionStatus, sessionStatus } from './session-state';
 
 const PRINTABLE = /^[\x21-\x7e]+$/;
+/** Text PostgreSQL stores as given: no U+0000 (refused by a text column), no unpaired surrogate (turned into U+FFFD). */
+// eslint-disable-next-line no-control-regex
+const STORABLE_TEXT = /^(?:[^\u0000\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 export const RegisterSessionBody = z
   .object({
     session_id: z.string().min(1).max(256).regex(PRINTABLE, 'must be printable ASCII without spaces'),
     client_id: z.string().min(1).max(8192),
-    subject: z.string().min(1).max(256).optional(),
+    subject: z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(STORABLE_TEXT, 'must not contain U+0000 or an unpaired surrogate')
+      .optional(),
     expires_at: z.iso
       .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z' })
       .optional(),

@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { badRequest, conflict, notFound } from '../common/api-error';
+import { joinProblems } from '../common/parse-body';
 import { TenantEntity, TenantPolicyEntity } from '../database/entities';
 import type { Subscriptions } from '../infra/subscriptions';
 
@@ -111,7 +112,7 @@ export class TenantPoliciesService {
       throw badRequest('policy must be a JSON object');
     }
     const parsed = parseTenantPolicy(input ?? {});
-    if (!parsed.ok) throw badRequest(`invalid policy: ${parsed.errors.join('; ')}`);
+    if (!parsed.ok) throw badRequest(`invalid policy: ${joinProblems(parsed.errors)}`);
     const unstorable = unstorableString(input ?? {}, '');
     if (unstorable !== undefined) {
       throw badRequest(

@@ -93,6 +93,18 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = TenantPolicySchema.parse({});
 
 export type PolicyParse = { ok: true; policy: TenantPolicy } | { ok: false; errors: string[] };
 
+/**
+ * Field names from input for a message: at most `max` of them, each at most 40 characters,
+ * quoted (with escapes) unless plain, so that a body with thousands of odd keys still gets a
+ * short, printable description.
+ */
+export function listFieldNames(keys: readonly string[], max = 10): string {
+  const shown = keys
+    .slice(0, max)
+    .map((k) => (/^[A-Za-z0-9_.-]{1,40}$/.test(k) ? k : JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)));
+  return keys.length > max ? `${shown.join(', ')} and ${keys.length - max} more` : shown.join(', ');
+}
+
 /** Validate a policy from an API body or a file, with one readable line per problem. */
 export function parseTenantPolicy(input: unknown): PolicyParse {
   const r = TenantPolicySchema.safeParse(input ?? {});
@@ -104,7 +116,8 @@ export function parseTenantPolicy(input: unknown): PolicyParse {
         issue.path.length > 0
           ? issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i > 0 ? '.' : ''}${String(k)}`)).join('')
           : 'policy';
-      if (issue.code === 'unrecognized_keys') return `${path}: unknown field(s) ${issue.keys.join(', ')}`;
+      if (issue.code === 'unrecognized_keys') return `${path}: unknown field(s) ${listFieldNames(issue.keys)}`;
+      if (issue.code === 'invalid_type' && / received undefined$/.test(issue.message)) return `${path} is required`;
       return `${path}: ${issue.message}`;
     }),
   };
