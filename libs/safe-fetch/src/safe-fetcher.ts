@@ -62,8 +62,10 @@ export class SafeFetcher {
       connect: pinnedConnector(connectorOptions),
       headersTimeout: o.timeoutMs,
       bodyTimeout: o.timeoutMs,
-      // Fetches go to many origins, rarely twice to one within seconds: keep few idle sockets.
+      // Fetches go to many origins, rarely twice to one within seconds: keep few idle sockets,
+      // whatever a server's `Keep-Alive: timeout=` asks for (undici would honour up to 10 min).
       keepAliveTimeout: 1000,
+      keepAliveMaxTimeout: 1000,
       connections: 4,
     });
   }
