@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client, escapeIdentifier } from 'pg';
+import { dropDatabase } from '../support/databases';
 import { createDataSource } from '../../apps/gateway/src/database/data-source';
 import { migrate } from '../../apps/gateway/src/database/migrate';
 import { MIGRATIONS } from '../../apps/gateway/src/database/migrations';
@@ -39,17 +40,6 @@ function databaseUrl(name: string): string {
   const u = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cimd');
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-async function dropDatabase(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new Client({ connectionString: databaseUrl('postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** Every refusal is exactly `{ error, error_description }`, two non-empty strings, as JSON. */

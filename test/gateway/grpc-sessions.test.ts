@@ -3,12 +3,10 @@ import * as protoLoader from '@grpc/proto-loader';
 import { waitFor } from '@cimd/testing';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { loadGatewayConfig } from '../../apps/gateway/src/gateway-config';
 import { LiveTenantEvents } from '../../apps/gateway/src/grpc/event-watch';
 import type { SessionStatus, TenantEventMessage } from '../../apps/gateway/src/grpc/messages';
 import { LOGGER } from '../../apps/gateway/src/infra/tokens';
-import { createGatewayApp } from '../../apps/gateway/src/main';
-import { ADMIN_TOKEN, documentFor, freePort, GatewayStack, startGatewayStack } from '../support/gateway-stack';
+import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
 
 /**
  * The session and event methods of cimd.v1.Gateway end to end, with a real @grpc/grpc-js
@@ -466,21 +464,7 @@ describe('gRPC WatchEvents at shutdown', () => {
   it('app.close() ends open streams with UNAVAILABLE at once instead of waiting for them', async () => {
     // A gateway of its own on this file's database, with its own key prefix and a long drain
     // deadline (CIMD_AUTHORIZE_WAIT_MS + 2 s): closing must not wait for it.
-    const prefix = `test-grpc-sessions-solo-${process.pid}`;
-    const grpcPort = await freePort();
-    const app = await createGatewayApp(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        DATABASE_URL: stack.databaseUrl,
-        CIMD_REDIS_PREFIX: prefix,
-        CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
-        CIMD_AUTHORIZE_WAIT_MS: '20000',
-        HOST: '127.0.0.1',
-        GRPC_PORT: String(grpcPort),
-      }),
-    );
+    const { app, grpcPort, dispose } = await startSoloGateway(stack, 'grpc-sessions', 20000);
     const solo = new GatewayClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     let closed = false;
     try {
@@ -498,9 +482,7 @@ describe('gRPC WatchEvents at shutdown', () => {
       }
     } finally {
       solo.close();
-      if (!closed) await app.close();
-      const stale = await stack.redis.keys(`${prefix}:*`);
-      if (stale.length > 0) await stack.redis.del(...stale);
+      await dispose(closed);
     }
   }, 30_000);
 });

@@ -2,11 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
-import { loadGatewayConfig } from '../../apps/gateway/src/gateway-config';
 import type { CheckAuthorizationResponse, GetClientResponse } from '../../apps/gateway/src/grpc/messages';
 import { REDIS } from '../../apps/gateway/src/infra/tokens';
-import { createGatewayApp } from '../../apps/gateway/src/main';
-import { ADMIN_TOKEN, documentFor, freePort, GatewayStack, startGatewayStack } from '../support/gateway-stack';
+import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
 
 /**
  * The gRPC API (proto/cimd/v1/gateway.proto) end to end, called as an outside client would:
@@ -320,21 +318,7 @@ describe('gRPC server lifecycle', () => {
   it('app.close() lets a call in flight finish, then stops serving', async () => {
     // A gateway of its own on this file's database, with its own key prefix: no fetcher serves
     // its queue, so a check of an uncached client waits the whole CIMD_AUTHORIZE_WAIT_MS.
-    const prefix = `test-grpc-solo-${process.pid}`;
-    const grpcPort = await freePort();
-    const app = await createGatewayApp(
-      loadGatewayConfig({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'warn',
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        DATABASE_URL: stack.databaseUrl,
-        CIMD_REDIS_PREFIX: prefix,
-        CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
-        CIMD_AUTHORIZE_WAIT_MS: '1500',
-        HOST: '127.0.0.1',
-        GRPC_PORT: String(grpcPort),
-      }),
-    );
+    const { app, grpcPort, dispose } = await startSoloGateway(stack, 'grpc', 1500);
     const solo = new GatewayClient(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
     let closed = false;
     try {
@@ -351,9 +335,7 @@ describe('gRPC server lifecycle', () => {
       expect(after.error?.metadata.get('cimd-error')).toEqual([]);
     } finally {
       solo.close();
-      if (!closed) await app.close();
-      const stale = await stack.redis.keys(`${prefix}:*`);
-      if (stale.length > 0) await stack.redis.del(...stale);
+      await dispose(closed);
     }
   });
 });

@@ -21,7 +21,7 @@ import ipaddr from 'ipaddr.js';
 import Redis from 'ioredis';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, escapeIdentifier } from 'pg';
+import { dropDatabase } from '../support/databases';
 import { record } from './support/results';
 import {
   getOverUnix,
@@ -1053,16 +1053,3 @@ describe('SSRF: the fetcher in a namespace of special-use addresses', () => {
     expect(trapConnections.length).toBe(probes);
   });
 });
-
-async function dropDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}

@@ -7,7 +7,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { Client, escapeIdentifier } from 'pg';
+import { dropDatabase } from './databases';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway-config';
 import { createGatewayApp } from '../../apps/gateway/src/main';
 
@@ -173,19 +173,6 @@ export async function startGatewayStack(
   return stack;
 }
 
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const target = new URL(databaseUrl);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 /** A valid public client document for `clientId`. */
 export function documentFor(clientId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const host = new URL(clientId).host;
@@ -195,5 +182,41 @@ export function documentFor(clientId: string, extra: Record<string, unknown> = {
     redirect_uris: [`https://${host}/callback`, 'http://127.0.0.1/callback'],
     token_endpoint_auth_method: 'none',
     ...extra,
+  };
+}
+
+/**
+ * A second gateway in this process on the stack's database, with a key prefix of its own and no
+ * fetcher serving its queue (for lifecycle tests). `dispose` closes it unless the test already
+ * did, and removes its Redis keys.
+ */
+export async function startSoloGateway(
+  stack: GatewayStack,
+  name: string,
+  authorizeWaitMs: number,
+): Promise<{ app: NestFastifyApplication; grpcPort: number; dispose(closed: boolean): Promise<void> }> {
+  const prefix = `test-${name}-solo-${process.pid}`;
+  const grpcPort = await freePort();
+  const app = await createGatewayApp(
+    loadGatewayConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      DATABASE_URL: stack.databaseUrl,
+      CIMD_REDIS_PREFIX: prefix,
+      CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
+      CIMD_AUTHORIZE_WAIT_MS: String(authorizeWaitMs),
+      HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+    }),
+  );
+  return {
+    app,
+    grpcPort,
+    async dispose(closed) {
+      if (!closed) await app.close();
+      const stale = await stack.redis.keys(`${prefix}:*`);
+      if (stale.length > 0) await stack.redis.del(...stale);
+    },
   };
 }

@@ -3,7 +3,8 @@ import { createTestPki, TestPki } from '@cimd/testing';
 import Redis from 'ioredis';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, escapeIdentifier } from 'pg';
+import { Client } from 'pg';
+import { dropDatabase } from '../../support/databases';
 import { Origin } from './origin';
 import {
   AppProcess,
@@ -285,18 +286,5 @@ export class ProcessStack {
 
   async stop(): Promise<void> {
     await stopAll();
-  }
-}
-
-async function dropDatabase(databaseUrl: string): Promise<void> {
-  const target = new URL(databaseUrl);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
   }
 }
