@@ -77,6 +77,7 @@ export class ClientEventsConsumer {
         await this.ensureGroup();
         if (Date.now() - lastClaim > this.options.claimIdleMs / 2) {
           await this.claimAbandoned();
+          await this.forgetDeadConsumers();
           lastClaim = Date.now();
         }
         const reply = (await this.redis.xreadgroup(
@@ -127,6 +128,24 @@ export class ClientEventsConsumer {
       await this.handle(entries);
       cursor = next;
     } while (cursor !== '0-0' && this.running);
+  }
+
+  /**
+   * Consumers are named host-pid, so every gateway that ever ran leaves one in the group. One
+   * idle three times past the claim threshold plus a blocking read is long dead (a live one
+   * reads every blockMs); once nothing is pending on it (claimed above) it is deleted.
+   */
+  private async forgetDeadConsumers(): Promise<void> {
+    const consumers = (await this.redis.xinfo('CONSUMERS', this.keys.events, EVENTS_GROUP)) as unknown[][];
+    const deadAfterMs = 3 * (this.options.claimIdleMs + this.options.blockMs);
+    for (const fields of consumers) {
+      const info = new Map<unknown, unknown>();
+      for (let i = 0; i + 1 < fields.length; i += 2) info.set(fields[i], fields[i + 1]);
+      const name = info.get('name');
+      if (typeof name !== 'string' || name === this.consumer) continue;
+      if (Number(info.get('pending')) === 0 && Number(info.get('idle')) > deadAfterMs)
+        await this.redis.xgroup('DELCONSUMER', this.keys.events, EVENTS_GROUP, name);
+    }
   }
 
   private async handle(entries: [string, string[] | null][]): Promise<void> {
