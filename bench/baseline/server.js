@@ -81,10 +81,10 @@ function parseCheck(raw) {
       }),
     };
   }
-  return { body };
+  return { body, url };
 }
 
-async function hit(body) {
+async function hit(body, url) {
   const entry = contracts.parseCacheEntry(await redis.get(keys.clientEntry(body.client_id)));
   if (!entry) return { decision: 'pending', error: 'temporarily_unavailable', reason: 'client.pending' };
   const document =
@@ -99,6 +99,7 @@ async function hit(body) {
   const logo = entry.logo ? `${publicUrl}/v1/logos/${entry.logo.sha256}` : undefined;
   const decision = core.decideAuthorization({
     request: body,
+    urlCheck: url,
     document,
     policy,
     ...(entry.first_seen_at !== undefined ? { firstSeenAt: entry.first_seen_at } : {}),
@@ -138,7 +139,7 @@ const server = http.createServer((req, res) => {
     const parsed = parseCheck(Buffer.concat(chunks).toString('utf8'));
     if (parsed.error) return send(res, 400, { error: 'invalid_request', error_description: parsed.error });
     if (parsed.decision) return send(res, 200, parsed.decision);
-    route(parsed.body).then(
+    route(parsed.body, parsed.url).then(
       (decision) => send(res, 200, decision),
       (e) => send(res, 500, { error: 'server_error', error_description: e.message }),
     );

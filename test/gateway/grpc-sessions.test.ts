@@ -1,12 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { waitFor } from '@cimd/testing';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { LiveTenantEvents } from '../../apps/gateway/src/grpc/event-watch';
 import type { SessionStatus, TenantEventMessage } from '../../apps/gateway/src/grpc/messages';
 import { LOGGER } from '../../apps/gateway/src/infra/tokens';
 import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
+import {
+  expectError,
+  expectStatus,
+  loadGatewayClient,
+  metadataFor,
+  ok,
+  Reply,
+  unaryCall,
+} from '../support/grpc-client';
 
 /**
  * The session and event methods of cimd.v1.Gateway end to end, with a real @grpc/grpc-js
@@ -21,72 +28,20 @@ let otherKey: string;
 let client: grpc.Client;
 const GatewayClient = loadGatewayClient();
 
-type Reply<T> = { error?: grpc.ServiceError; response?: T };
-type UnaryMethod = (
-  request: object,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => void;
 type StreamMethod = (
   request: object,
   metadata: grpc.Metadata,
   options: grpc.CallOptions,
 ) => grpc.ClientReadableStream<TenantEventMessage>;
 
-function loadGatewayClient(): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(join(__dirname, '..', '..', 'proto', 'cimd', 'v1', 'gateway.proto'), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    arrays: true,
-  });
-  const cimd = grpc.loadPackageDefinition(definition).cimd as grpc.GrpcObject;
-  return (cimd.v1 as grpc.GrpcObject).Gateway as grpc.ServiceClientConstructor;
-}
-
-function metadataFor(token: string | null): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  if (token !== null) metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
-}
-
 /** One unary call; the error or the response, never a rejection. */
 function call<T>(method: string, request: object, token: string | null = acmeKey, on = client): Promise<Reply<T>> {
-  const unary = (on as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-  return new Promise((resolve) => {
-    unary.call(on, request, metadataFor(token), { deadline: Date.now() + 15_000 }, (error, response) =>
-      resolve(error ? { error } : { response: response as T }),
-    );
-  });
+  return unaryCall<T>(on, method, request, metadataFor(token));
 }
 
 const register = (request: object, token?: string | null) => call<SessionStatus>('RegisterSession', request, token);
 const checkSession = (request: object, token?: string | null) => call<SessionStatus>('CheckSession', request, token);
 const revokeSession = (request: object, token?: string | null) => call<object>('RevokeSession', request, token);
-
-/** The response of a call that must succeed. */
-function ok<T>(reply: Reply<T>): T {
-  if (reply.error) throw new Error(`expected OK, got ${reply.error.message}`);
-  return reply.response as T;
-}
-
-function expectError(error: grpc.ServiceError | undefined, code: grpc.status, cimdError: string): grpc.ServiceError {
-  expect(error).toBeDefined();
-  const e = error as grpc.ServiceError;
-  expect({ code: grpc.status[e.code], details: e.details }).toMatchObject({
-    code: grpc.status[code],
-    details: expect.stringMatching(new RegExp(`^${cimdError}: .+`)) as unknown,
-  });
-  expect(e.metadata.get('cimd-error')).toEqual([cimdError]);
-  return e;
-}
-
-function expectStatus(reply: Reply<unknown>, code: grpc.status, cimdError: string): grpc.ServiceError {
-  expect(reply.response).toBeUndefined();
-  return expectError(reply.error, code, cimdError);
-}
 
 /** A WatchEvents call: what it has received so far, and how it ended. */
 interface Watch {

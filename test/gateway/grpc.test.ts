@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
 import type Redis from 'ioredis';
 import type { CheckAuthorizationResponse, GetClientResponse } from '../../apps/gateway/src/grpc/messages';
 import { REDIS } from '../../apps/gateway/src/infra/tokens';
 import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
+import { expectStatus, loadGatewayClient, metadataFor, ok, Reply, unaryCall } from '../support/grpc-client';
 
 /**
  * The gRPC API (proto/cimd/v1/gateway.proto) end to end, called as an outside client would:
@@ -16,40 +15,8 @@ let acmeKey: string;
 let client: grpc.Client;
 const GatewayClient = loadGatewayClient();
 
-type Reply<T> = { error?: grpc.ServiceError; response?: T };
-type UnaryMethod = (
-  request: object,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null, response: unknown) => void,
-) => void;
-
-function loadGatewayClient(): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(join(__dirname, '..', '..', 'proto', 'cimd', 'v1', 'gateway.proto'), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    arrays: true,
-  });
-  const cimd = grpc.loadPackageDefinition(definition).cimd as grpc.GrpcObject;
-  return (cimd.v1 as grpc.GrpcObject).Gateway as grpc.ServiceClientConstructor;
-}
-
-function metadataFor(token: string | null): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  if (token !== null) metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
-}
-
-/** One unary call; the error or the response, never a rejection. */
 function call<T>(method: string, request: object, metadata: grpc.Metadata, on = client): Promise<Reply<T>> {
-  const unary = (on as unknown as Record<string, UnaryMethod>)[method] as UnaryMethod;
-  return new Promise((resolve) => {
-    unary.call(on, request, metadata, { deadline: Date.now() + 15_000 }, (error, response) =>
-      resolve(error ? { error } : { response: response as T }),
-    );
-  });
+  return unaryCall<T>(on, method, request, metadata);
 }
 
 function check(request: object, token: string | null = acmeKey, on = client) {
@@ -85,23 +52,6 @@ function authorizeRequest(clientId: string, extra: Record<string, unknown> = {})
 function httpCheck(request: Record<string, unknown>, token = acmeKey) {
   const { tenant, ...body } = request;
   return stack.request('POST', `/v1/tenants/${String(tenant)}/authorize/check`, { body, token });
-}
-
-/** The response of a call that must succeed. */
-function ok<T>(reply: Reply<T>): T {
-  if (reply.error) throw new Error(`expected OK, got ${reply.error.message}`);
-  return reply.response as T;
-}
-
-function expectStatus(reply: Reply<unknown>, code: grpc.status, error: string): grpc.ServiceError {
-  expect(reply.response).toBeUndefined();
-  const e = reply.error as grpc.ServiceError;
-  expect({ code: grpc.status[e.code], details: e.details }).toMatchObject({
-    code: grpc.status[code],
-    details: expect.stringMatching(new RegExp(`^${error}: .+`)) as unknown,
-  });
-  expect(e.metadata.get('cimd-error')).toEqual([error]);
-  return e;
 }
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import {
   CheckResult,
   decideAuthorization,
   DEFAULT_TENANT_POLICY,
+  escapeInvisible,
   Finding,
   MetadataDocument,
   parseTenantPolicy,
@@ -166,18 +167,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   }
 }
 
-/**
- * A message for the terminal: file names and option values come from the user and may hold
- * control characters (an escape sequence would reach the terminal) or invisible and
- * bidirectional ones; they are shown escaped. Line breaks between lines are kept.
- */
-export function printable(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+/** A message for the terminal: file names and option values come from the user (escapeInvisible). */
+export const printable = escapeInvisible;
 
 interface FetchOptions {
   resolve: string[];

@@ -403,12 +403,22 @@ export class FindingList {
  * what a person reads), line and paragraph separators, the BOM, unpaired surrogates.
  */
 const INVISIBLE =
-  /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const ESCAPED = new RegExp(`[\\x00-\\x09\\x0b-\\x1f]|${INVISIBLE.source}`, 'g');
+
+/**
+ * Text for a person (a message, a terminal): C0 control characters but the line feed (an escape
+ * sequence would reach a terminal) and the INVISIBLE ones, each shown as a `\u` escape.
+ */
+export function escapeInvisible(text: string): string {
+  return text.replace(ESCAPED, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Quote a value for a message without letting control characters, invisible ones or huge strings through. */
 export function quote(value: string, max = 120): string {
   const shown = value.length > max ? `${value.slice(0, max)}…` : value;
-  return JSON.stringify(shown).replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeInvisible(JSON.stringify(shown));
 }
 
 /** docs/RULES.md, generated from RULES so the catalogue and its documentation cannot drift (`npm run docs`). */

@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
+import { loadGatewayClient } from '../../support/grpc-client';
 import { unreadable } from './bad-input';
 
 /**
@@ -9,20 +8,10 @@ import { unreadable } from './bad-input';
  * status: never INTERNAL or UNKNOWN, and every refusal `<error>: <description>` with the
  * `cimd-error` trailer the gateway sets.
  */
-const PROTO = join(__dirname, '..', '..', '..', 'proto', 'cimd', 'v1', 'gateway.proto');
-
 export const UNARY_RPCS = ['CheckAuthorization', 'GetClient', 'RegisterSession', 'CheckSession', 'RevokeSession'];
 
 export function gatewayClient(port: number): grpc.Client {
-  const definition = protoLoader.loadSync(PROTO, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: false,
-    arrays: true,
-  });
-  const pkg = grpc.loadPackageDefinition(definition).cimd as grpc.GrpcObject;
-  const Gateway = (pkg.v1 as grpc.GrpcObject).Gateway as grpc.ServiceClientConstructor;
+  const Gateway = loadGatewayClient();
   return new Gateway(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });

@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { join } from 'node:path';
+import { loadGatewayClient } from '../../support/grpc-client';
 import { escaped5xx } from './load';
 import { ADMIN_TOKEN, ProcessStack } from './stack';
 
@@ -28,8 +27,6 @@ export interface SweepResult {
   description?: string;
   escaped: boolean;
 }
-
-const PROTO = join(__dirname, '..', '..', '..', 'proto', 'cimd', 'v1', 'gateway.proto');
 
 export async function sweepRoutes(stack: ProcessStack, c: SweepContext): Promise<SweepResult[]> {
   const t = c.tenant;
@@ -76,9 +73,7 @@ export async function sweepRoutes(stack: ProcessStack, c: SweepContext): Promise
 }
 
 async function sweepGrpc(stack: ProcessStack, c: SweepContext): Promise<SweepResult[]> {
-  const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, defaults: false, arrays: true });
-  const pkg = grpc.loadPackageDefinition(definition).cimd as grpc.GrpcObject;
-  const Gateway = (pkg.v1 as grpc.GrpcObject).Gateway as grpc.ServiceClientConstructor;
+  const Gateway = loadGatewayClient();
   const client = new Gateway(`127.0.0.1:${stack.grpcPort}`, grpc.credentials.createInsecure());
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${ADMIN_TOKEN}`);

@@ -9,8 +9,9 @@ import { ApiKeyEntity } from '../database/entities';
 import type { Subscriptions } from '../infra/subscriptions';
 import type { Principal } from './principal';
 
-const KEY_FORMAT = /^cimd_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
-const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const KEY_FORMAT = new RegExp(`^cimd_(${UUID})_([A-Za-z0-9_-]{43})$`);
+const KEY_ID = new RegExp(`^${UUID}$`);
 /** How long a verified key is trusted without asking PostgreSQL again (revocations also arrive by pub/sub). */
 const KEY_CACHE_MS = 30_000;
 

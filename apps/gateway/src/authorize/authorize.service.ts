@@ -3,6 +3,7 @@ import {
   AuthorizeDecision,
   AuthorizeRequest,
   checkClientIdUrl,
+  ClientIdUrlCheck,
   decideAuthorization,
   DocumentCheck,
   evaluateClientIdPolicy,
@@ -85,10 +86,10 @@ export class AuthorizeService {
     if (first && NOT_A_URL.has(first.code)) throw badRequest(first.message);
     const { policy } = await this.policies.require(tenantId);
 
-    if (!url.url) return this.deny(request, url.errors);
+    if (!url.url) return this.deny(request, url, url.errors);
     const denial = evaluateClientIdPolicy(url.url, policy);
     // A client_id the tenant refuses is never fetched.
-    if (denial) return decideAuthorization({ request, document: { valid: false, errors: [], warnings: [] }, policy });
+    if (denial) return this.deny(request, url, [], policy);
 
     const now = Date.now();
     let entry: CacheEntry | undefined = copy?.entry;
@@ -126,7 +127,7 @@ export class AuthorizeService {
       ({ entry, status } = served);
     }
 
-    const decision = this.decide(request, entry, policy);
+    const decision = this.decide(request, url, entry, policy);
     if (status === 'stale' && decision.trust) decision.trust.warnings.push('client.stale');
     if (entry.status === 'valid') {
       decision.cache = {
@@ -205,7 +206,12 @@ export class AuthorizeService {
     return parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
   }
 
-  private decide(request: AuthorizeRequest, entry: CacheEntry, policy: TenantPolicy): AuthorizeResponse {
+  private decide(
+    request: AuthorizeRequest,
+    urlCheck: ClientIdUrlCheck,
+    entry: CacheEntry,
+    policy: TenantPolicy,
+  ): AuthorizeResponse {
     const document: DocumentCheck =
       entry.status === 'valid' && entry.document
         ? {
@@ -218,6 +224,7 @@ export class AuthorizeService {
     const logo = entry.logo ? `${this.options.publicUrl}/v1/logos/${entry.logo.sha256}` : undefined;
     return decideAuthorization({
       request,
+      urlCheck,
       document,
       policy,
       ...(entry.first_seen_at !== undefined ? { firstSeenAt: entry.first_seen_at } : {}),
@@ -225,8 +232,13 @@ export class AuthorizeService {
     });
   }
 
-  private deny(request: AuthorizeRequest, errors: Finding[]): AuthorizeResponse {
-    return decideAuthorization({ request, document: { valid: false, errors, warnings: [] } });
+  private deny(
+    request: AuthorizeRequest,
+    urlCheck: ClientIdUrlCheck,
+    errors: Finding[],
+    policy?: TenantPolicy,
+  ): AuthorizeResponse {
+    return decideAuthorization({ request, urlCheck, document: { valid: false, errors, warnings: [] }, policy });
   }
 }
 

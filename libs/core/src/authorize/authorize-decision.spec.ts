@@ -1,3 +1,4 @@
+import { checkClientIdUrl } from '../client-id/client-id-url';
 import { validateMetadataDocument } from '../document/validate-document';
 import { BASE_DOCUMENT, CLIENT_ID, variant } from '../document/validate-document.cases';
 import { parseTenantPolicy, TenantPolicy } from '../policy/tenant-policy';
@@ -55,6 +56,17 @@ describe('decideAuthorization', () => {
       expect(d.trust?.level).toBe(c.trust);
       expect(d.trust?.warnings).toEqual(c.warnings);
     }
+  });
+
+  it("uses the caller's checkClientIdUrl result instead of checking the URL again", () => {
+    const given = input();
+    expect(decideAuthorization({ ...given, urlCheck: checkClientIdUrl(CLIENT_ID) }).decision).toBe('allow');
+    // The check of another string stands for this one: the decision follows what it was given.
+    const other = checkClientIdUrl('https://app.example.com/../client.json');
+    expect(decideAuthorization({ ...given, urlCheck: other })).toMatchObject({
+      decision: 'deny',
+      reason: 'client_id.dot_segment',
+    });
   });
 
   it('carries what a consent screen needs, with the logo from the gateway, never the client host (SPEC-NOTES 19, 21)', () => {

@@ -1,4 +1,4 @@
-import { checkClientIdUrl } from '../client-id/client-id-url';
+import { checkClientIdUrl, ClientIdUrlCheck } from '../client-id/client-id-url';
 import { DocumentCheck } from '../document/validate-document';
 import { Finding, quote, RuleCode } from '../findings';
 import { DEFAULT_TENANT_POLICY, evaluateClientIdPolicy, TenantPolicy } from '../policy/tenant-policy';
@@ -60,6 +60,11 @@ export interface AuthorizeInput {
   now?: number;
   /** Where the consent screen may load the logo from (the gateway's own copy). Omitted: no logo. */
   logoUrl?: (logoUri: string) => string | undefined;
+  /**
+   * `checkClientIdUrl(request.client_id)` when the caller has it already (the gateway checks the
+   * URL before it reads the cache, and keeps the result with its copy): not computed twice.
+   */
+  urlCheck?: ClientIdUrlCheck;
 }
 
 // Document warnings a consent screen should surface (SPEC-NOTES 20, 22).
@@ -77,7 +82,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
   const { request, document: check } = input;
   const policy = input.policy ?? DEFAULT_TENANT_POLICY;
 
-  const urlCheck = checkClientIdUrl(request.client_id);
+  const urlCheck = input.urlCheck ?? checkClientIdUrl(request.client_id);
   const url = urlCheck.url;
   if (!url)
     return deny(
