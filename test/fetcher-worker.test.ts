@@ -17,6 +17,7 @@ import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
+import { ClientFetchService } from '../apps/fetcher/src/fetch/client-fetch.service';
 import { FetcherModule } from '../apps/fetcher/src/fetcher.module';
 import { createFetcherApp } from '../apps/fetcher/src/main';
 
@@ -346,6 +347,26 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     await enqueueFetch(queue, id, 'admin', { timestamp: first.fetched_at - 1000 });
     await fetched(id, first.fetched_at);
     expect(origin.hits('/raced.json')).toBe(2);
+  });
+
+  it('does not fetch again for a job resumed after its fetcher died, once the entry is newer than the request', async () => {
+    const id = clientId('/resumed.json');
+    origin.json('/resumed.json', doc('/resumed.json'));
+    await enqueueFetch(queue, id, 'admin');
+    const first = await fetched(id);
+    await waitFor(async () => (await queue.getJob(fetchJobId(id))) === undefined, 'the job to finish');
+    const service = app.get(ClientFetchService);
+    const asked = { clientId: id, reason: 'admin' as const, attemptsMade: 0, requestedAt: first.fetched_at - 1000 };
+    // The same admin job run again after a crash: its write-back happened, nothing more to do.
+    expect(await service.run({ ...asked, resumed: true })).toMatchObject({
+      outcome: 'already_fresh',
+      skipped: 'fresh',
+    });
+    expect(origin.hits('/resumed.json')).toBe(1);
+    expect((await events(id)).map((ev) => ev.type)).toEqual(['client.fetched']);
+    // Run for the first time, the same admin request fetches.
+    expect(await service.run(asked)).toMatchObject({ outcome: 'ok' });
+    expect(origin.hits('/resumed.json')).toBe(2);
   });
 
   it('makes one request for many concurrent jobs of one client', async () => {

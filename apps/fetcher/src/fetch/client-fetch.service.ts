@@ -47,6 +47,12 @@ export interface FetchAttempt {
   /** 0 on the first attempt; retries of the same job are never held back by the cooldown. */
   attemptsMade: number;
   jobId?: string;
+  /**
+   * The job ran before and was cut off (its fetcher died): BullMQ started it more often than it
+   * finished or failed it. If the entry was written since the request, that run got as far as
+   * its write-back, and running it again would repeat its events.
+   */
+  resumed?: boolean;
 }
 
 /**
@@ -125,8 +131,12 @@ export class ClientFetchService {
     const previous = parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
     // A miss or refresh asked for before the entry was last written is already answered: a
     // check that read "miss" just before another fetch finished must not cause a second one.
+    // So is any job resumed after its fetcher died, once the entry is newer than the request.
     if (
-      (attempt.reason === 'miss' || attempt.reason === 'refresh' || attempt.reason === 'scheduled') &&
+      (attempt.reason === 'miss' ||
+        attempt.reason === 'refresh' ||
+        attempt.reason === 'scheduled' ||
+        attempt.resumed) &&
       attempt.requestedAt !== undefined &&
       previous !== undefined &&
       previous.fetched_at >= attempt.requestedAt

@@ -82,6 +82,7 @@ export class FetchWorker {
         attemptsMade: job.attemptsMade,
         requestedAt: job.timestamp,
         ...(job.id ? { jobId: job.id } : {}),
+        resumed: job.attemptsStarted > job.attemptsMade + 1,
       });
     } catch (e) {
       if (e instanceof OriginBusyError) {
