@@ -270,6 +270,24 @@ describe('usage', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it.each([['-V'], ['-V8'], ['--version']])(
+    'an option value %j after the command is that value, not the program version',
+    async (value) => {
+      const r = await run([
+        'authorize-check',
+        '--document',
+        VSCODE,
+        '--redirect-uri',
+        'https://vscode.dev/redirect',
+        '--json',
+        '--code-challenge-method',
+        value,
+      ]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'deny', reason: 'pkce.required' });
+    },
+  );
 });
 
 describe('messages with user input', () => {

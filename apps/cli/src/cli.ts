@@ -44,6 +44,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   const program = new Command('cimd')
     .description('Check OAuth Client ID Metadata Documents the way cimd-gateway does.')
     .version(version(), '-V, --version')
+    // Program options only before the command: otherwise an option value such as
+    // `--scope -V` is read as the program's --version.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: (text) => io.stderr(printable(text)) })
     .showHelpAfterError('(run "cimd --help" for usage)');
