@@ -18,6 +18,7 @@
  */
 const http = require('node:http');
 const { createHash, timingSafeEqual } = require('node:crypto');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const Redis = require('ioredis');
 const { contracts, core, safeFetch } = require('../lib/dist');
@@ -127,8 +128,18 @@ async function inline(body) {
 
 const CHECK_PATH = /^\/v1\/tenants\/[^/]+\/authorize\/check$/;
 
+// The same event-loop stall measure as the gateway's prom-client gauge (resolution 10 ms,
+// reset on every read), so the two servers' longest stalls in a window compare like for like.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/healthz') return send(res, 200, { status: 'ok' });
+  if (req.method === 'GET' && req.url === '/loop-delay') {
+    const maxMs = loopDelay.max / 1e6;
+    loopDelay.reset();
+    return send(res, 200, { max_ms: maxMs });
+  }
   const route =
     req.method !== 'POST' ? null : CHECK_PATH.test(req.url) ? hit : req.url === '/inline/check' ? inline : null;
   if (!route) return send(res, 404, { error: 'not_found' });

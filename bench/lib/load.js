@@ -12,6 +12,7 @@
  *   second, so "half the maximum rate" is the maximum rate for half of every second, and its
  *   coordinated-omission correction assumes a 1 ms interval.
  */
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const autocannon = require('autocannon');
 const { Pool } = require('undici');
 
@@ -91,6 +92,10 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
   let done = 0;
   const start = performance.now() + 50;
   let lastEnd = start;
+  // The load generator's own stalls: a request sent late, or an answer read late, counts
+  // against the server measured, so the report shows how long this process itself stalled.
+  const harnessDelay = monitorEventLoopDelay({ resolution: 1 });
+  setTimeout(() => harnessDelay.enable(), 50 + warmupS * 1000);
   await new Promise((resolve) => {
     const fire = (k) => {
       const due = start + k * interval;
@@ -116,6 +121,7 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
     };
     setTimeout(tick, 40);
   });
+  harnessDelay.disable();
   await pool.close();
   return {
     rate,
@@ -124,6 +130,8 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
     ...summary(latencies),
     bad,
     errors,
+    harness_loop_p99_ms: round(harnessDelay.percentile(99) / 1e6),
+    harness_loop_max_ms: round(harnessDelay.max / 1e6),
   };
 }
 

@@ -90,17 +90,28 @@ module.exports = {
     log(`  open loop at ${rate} req/s (half the gateway's maximum), ${pacedS} s each`);
     let usage = cpuUsage(stack.pids());
     const pacedWarmupS = Math.min(2, pacedS); // at the same rate, not counted (bench/lib/load.js paced)
+    // prom-client resets its event-loop delay histogram on every scrape: the read after the
+    // window gives the gateway's longest stall within it (warm-up included).
+    const LAG_MAX = 'cimd_gateway_nodejs_eventloop_lag_max_seconds';
+    await stack.gatewayMetrics(LAG_MAX);
     const gateway = await paced({ ...side('gateway'), durationS: pacedS, rate, warmupS: pacedWarmupS });
+    gateway.server_loop_max_ms = round(((await stack.gatewayMetrics(LAG_MAX))[''] ?? NaN) * 1000);
     cpu.gateway_half = usage.stop();
     usage = cpuUsage(stack.pids());
+    const baselineLoopMax = async () => (await (await fetch(`${stack.baselineUrl}/loop-delay`)).json()).max_ms;
+    await baselineLoopMax();
     const baseline = await paced({ ...side('baseline'), durationS: pacedS, rate, warmupS: pacedWarmupS });
+    baseline.server_loop_max_ms = round(await baselineLoopMax());
     cpu.baseline_half = usage.stop();
     for (const [name, r] of [
       ['gateway', gateway],
       ['baseline', baseline],
     ]) {
       if (r.bad || r.errors) throw new Error(`${name} at ${rate} req/s: ${r.bad} bad answers, ${r.errors} errors`);
-      log(`  ${name} at ${rate} req/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms`);
+      log(
+        `  ${name} at ${rate} req/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; longest stall of the load generator ${r.harness_loop_max_ms} ms` +
+          `, of the ${name} ${r.server_loop_max_ms} ms`,
+      );
     }
 
     return {
@@ -116,6 +127,9 @@ module.exports = {
         local_cache_hit_ratio: localLookups > 0 ? round(localHits / localLookups, 3) : 0,
         cpu_us_per_request: average(cpuPerRequest.gateway),
         baseline_cpu_us_per_request: average(cpuPerRequest.baseline),
+        gateway_loop_max_ms: gateway.server_loop_max_ms,
+        baseline_loop_max_ms: baseline.server_loop_max_ms,
+        harness_loop_max_ms: Math.max(gateway.harness_loop_max_ms, baseline.harness_loop_max_ms),
         p99_at_max_ms: runs.gateway[runs.gateway.length - 1].p99_ms,
         baseline_p99_at_max_ms: runs.baseline[runs.baseline.length - 1].p99_ms,
         clients: count,

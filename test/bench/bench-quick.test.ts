@@ -12,9 +12,19 @@ import { join } from 'node:path';
  */
 const ROOT = join(__dirname, '..', '..');
 
-/** Every scenario of issue 7 and the keys the issue names under "scenarios". */
+/** Every scenario of issue 7, the keys the issue names under "scenarios", and the stalls that explain a p99. */
 const SCENARIO_KEYS: Record<string, string[]> = {
-  authorize_hit: ['rps', 'baseline_rps', 'ratio', 'p50_ms', 'p99_ms', 'baseline_p99_ms'],
+  authorize_hit: [
+    'rps',
+    'baseline_rps',
+    'ratio',
+    'p50_ms',
+    'p99_ms',
+    'baseline_p99_ms',
+    'gateway_loop_max_ms',
+    'baseline_loop_max_ms',
+    'harness_loop_max_ms',
+  ],
   authorize_miss: ['p50_ms', 'p99_ms', 'inline_p50_ms', 'ratio'],
   herd: ['concurrent', 'answered', 'origin_requests'],
   fetcher_throughput: ['jobs_per_s', 'concurrency'],
