@@ -275,7 +275,7 @@ describe('cimd CLI under bad input', () => {
       fc.constantFrom(null, [], {}, '', 0, -1, 1e308, true, '\u0000', '\ud800', 'x'.repeat(10_000)),
     );
     // Values that are also options of cimd or of the command: still values after an option.
-    const optionLike = fc.constantFrom('-V', '-V8', '--version', '-h', '--help', '--json', '--', '-');
+    const optionNames = fc.constantFrom('-V', '-V8', '--version', '-h', '--help', '--json', '--', '-');
     const fields = [
       'client_id',
       'client_name',
@@ -301,9 +301,9 @@ describe('cimd CLI under bad input', () => {
         fc.oneof(arbClientId(ORIGIN), fc.constant(`${ORIGIN}/callback`)),
         fc.option(arbClientId(ORIGIN)),
         fc.option(
-          fc.oneof(fc.constantFrom('', 'plain', 'S256', 's256', 'none'), optionLike, fc.string({ maxLength: 20 })),
+          fc.oneof(fc.constantFrom('', 'plain', 'S256', 's256', 'none'), optionNames, fc.string({ maxLength: 20 })),
         ),
-        fc.option(fc.oneof(optionLike, fc.string({ maxLength: 60 }))),
+        fc.option(fc.oneof(optionNames, fc.string({ maxLength: 60 }))),
         async (changes, keepBase, redirect, clientId, method, scope) => {
           const doc = { ...(keepBase ? validDoc() : {}), ...changes };
           const path = file(`doc-${n++ % 50}.json`, JSON.stringify(doc));

@@ -6,6 +6,8 @@ import { runCli } from './cli';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'real-world');
 const VSCODE = join(CORPUS, 'web__vscode.dev__oauth_client-metadata.json');
+/** An authorize check of the VS Code document that passes everything but the options added to it. */
+const VSCODE_CHECK = ['authorize-check', '--document', VSCODE, '--redirect-uri', 'https://vscode.dev/redirect'];
 const CLAUDE_CODE = join(CORPUS, 'web__claude.ai__oauth_claude-code-client-metadata.json');
 const dir = mkdtempSync(join(tmpdir(), 'cimd-cli-'));
 
@@ -208,23 +210,16 @@ describe('cimd authorize-check', () => {
   });
 
   it('passes scope, response type and PKCE method through', async () => {
-    const base = ['authorize-check', '--document', VSCODE, '--redirect-uri', 'https://vscode.dev/redirect'];
-    expect((await runJson([...base, '--response-type', 'token'])).json.reason).toBe('response_type.unsupported');
-    expect((await runJson([...base, '--code-challenge-method', ''])).json.reason).toBe('pkce.required');
-    expect((await runJson([...base, '--scope', 'read'])).json.decision).toBe('allow');
+    expect((await runJson([...VSCODE_CHECK, '--response-type', 'token'])).json.reason).toBe(
+      'response_type.unsupported',
+    );
+    expect((await runJson([...VSCODE_CHECK, '--code-challenge-method', ''])).json.reason).toBe('pkce.required');
+    expect((await runJson([...VSCODE_CHECK, '--scope', 'read'])).json.decision).toBe('allow');
   });
 
   it('refuses an invalid policy file with every problem listed and exit 2', async () => {
     const policy = file('bad-policy.json', JSON.stringify({ deny_hosts: 'x', typo: true }));
-    const r = await run([
-      'authorize-check',
-      '--document',
-      VSCODE,
-      '--redirect-uri',
-      'https://vscode.dev/redirect',
-      '--policy',
-      policy,
-    ]);
+    const r = await run([...VSCODE_CHECK, '--policy', policy]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('deny_hosts: Invalid input');
     expect(r.stderr).toContain('unknown field(s) typo');
@@ -274,18 +269,9 @@ describe('usage', () => {
   it.each([['-V'], ['-V8'], ['--version']])(
     'an option value %j after the command is that value, not the program version',
     async (value) => {
-      const r = await run([
-        'authorize-check',
-        '--document',
-        VSCODE,
-        '--redirect-uri',
-        'https://vscode.dev/redirect',
-        '--json',
-        '--code-challenge-method',
-        value,
-      ]);
-      expect(r.code).toBe(1);
-      expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'deny', reason: 'pkce.required' });
+      const { code, json } = await runJson([...VSCODE_CHECK, '--code-challenge-method', value]);
+      expect(code).toBe(1);
+      expect(json).toMatchObject({ decision: 'deny', reason: 'pkce.required' });
     },
   );
 });
@@ -303,11 +289,7 @@ describe('messages with user input', () => {
     'a policy file holding %s is refused, not read as the defaults',
     async (text) => {
       const r = await run([
-        'authorize-check',
-        '--document',
-        VSCODE,
-        '--redirect-uri',
-        'https://vscode.dev/redirect',
+        ...VSCODE_CHECK,
         '--policy',
         file(`policy-${text.length}-${text.charCodeAt(0)}.json`, text),
       ]);
