@@ -15,7 +15,6 @@
 const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } = require('node:fs');
-const { createServer } = require('node:net');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
 const Redis = require('ioredis');
@@ -28,16 +27,7 @@ const SPREAD_HOSTS = Array.from({ length: 16 }, (_, i) => `h${i}.bench.test`);
 const HOSTS = [...SPREAD_HOSTS, 'miss.bench.test', 'herd.bench.test', 'revoke.bench.test'];
 const TENANT = 'bench';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = testing;
 
 async function waitReady(url, child, ms = 60_000) {
   const end = Date.now() + ms;

@@ -8,7 +8,7 @@ import {
   parseEventFields,
   RedisKeys,
 } from '@cimd/contracts';
-import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
+import { createTestPki, freePort, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFetcherConfig } from '../../apps/fetcher/src/fetcher-config';
 import { createFetcherApp } from '../../apps/fetcher/src/main';
-import { freePort } from '../support/gateway-stack';
 import { ROOT } from './support/manifests';
 
 /**

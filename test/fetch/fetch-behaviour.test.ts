@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
 import { fetchClientMetadata, FetchOutcome, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
-import { createTestPki, TestOrigin, TestPki } from '@cimd/testing';
+import { createTestPki, freePort, TestOrigin, TestPki } from '@cimd/testing';
 import { createHash } from 'node:crypto';
 import { AddressInfo, createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { crc32, deflateSync, gunzipSync } from 'node:zlib';
@@ -37,14 +37,6 @@ const url = (path: string, p = port, host = 'client.test') => `https://${host}:$
 const clientIdOf = (index: number) => url(`/case-${index}.json`);
 const codes = (o: FetchOutcome) => ('errors' in o ? o.errors.map((e) => e.code) : []);
 const warningCodes = (o: FetchOutcome) => ('warnings' in o ? o.warnings.map((w) => w.code) : []);
-
-async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const p = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return p;
-}
 
 async function startOrigin(tls: { certPem: string; keyPem: string }): Promise<[TestOrigin, number]> {
   const o = new TestOrigin(tls);

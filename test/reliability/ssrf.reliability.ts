@@ -15,7 +15,7 @@ import {
   WebhookJobResult,
 } from '@cimd/contracts';
 import { checkAddress, SPECIAL_USE_RANGES } from '@cimd/core';
-import { createTestPki } from '@cimd/testing';
+import { createTestPki, freePort } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import ipaddr from 'ipaddr.js';
 import Redis from 'ioredis';
@@ -32,7 +32,7 @@ import {
   Route,
   unixForward,
 } from './support/netns';
-import { AppProcess, freePort, ownCleanup, ownedTempDir, PrivateRedis, sleep, stopAll } from './support/servers';
+import { AppProcess, ownCleanup, ownedTempDir, PrivateRedis, sleep, stopAll } from './support/servers';
 
 /**
  * SSRF (issue 8, part 4): the real fetcher process runs inside a network namespace that has

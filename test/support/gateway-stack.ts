@@ -1,9 +1,9 @@
 import { RedisKeys } from '@cimd/contracts';
-import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
+import { createTestPki, freePort, TestOrigin, waitFor } from '@cimd/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -42,14 +42,6 @@ export interface GatewayStack {
 
 const ROOT = join(__dirname, '..', '..');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export async function startGatewayStack(
   name: string,

@@ -1,4 +1,5 @@
-/** @cimd/testing: a test CA, a local HTTPS client host and connection canaries for tests, the demo and benchmarks. */
+/** @cimd/testing: a test CA, a local HTTPS client host, free ports and connection canaries for tests, the demo and benchmarks. */
+export * from './free-port';
 export * from './test-pki';
 export * from './test-origin';
 export * from './wait-for';

@@ -1,3 +1,4 @@
+import { freePort } from '@cimd/testing';
 import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import {
   chownSync,
@@ -10,7 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { AddressInfo, createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -26,14 +27,6 @@ const run = promisify(execFile);
 const PG_BIN = process.env.CIMD_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 /** Every directory made here starts with this, under /tmp, with an `owner.pid` file. */
 const DIR_PREFIX = 'cimd-reliability-';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
@@ -399,11 +392,21 @@ export class AppProcess implements Owned {
   constructor(
     readonly name: string,
     private readonly entry: string,
-    private readonly env: Record<string, string>,
+    private env: Record<string, string>,
     private readonly dir: string,
   ) {
     this.logFile = join(dir, `${name}.log`);
     own(this);
+  }
+
+  /** Change its environment for every later start (new ports after a port was taken). */
+  setEnv(values: Record<string, string>): void {
+    this.env = { ...this.env, ...values };
+  }
+
+  /** Whether its last start failed because a port it listens on was taken. */
+  portTaken(): boolean {
+    return !this.running && /EADDRINUSE/.test(this.tail(5));
   }
 
   get pid(): number | undefined {
@@ -414,11 +417,11 @@ export class AppProcess implements Owned {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  start(extraEnv: Record<string, string> = {}): void {
+  start(): void {
     if (this.running) throw new Error(`${this.name} is already running`);
     const log = openSync(this.logFile, 'a');
     this.child = spawn(process.execPath, [this.entry], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.env, ...extraEnv },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.env },
       stdio: ['ignore', log, log],
     });
     notePid(this.dir, this.child.pid);
@@ -442,6 +445,17 @@ export class AppProcess implements Owned {
     } catch {
       return undefined;
     }
+  }
+
+  /** How its last run ended (`code 1`, `signal SIGKILL`), or `running`. */
+  get exitStatus(): string {
+    if (!this.child || this.running) return 'running';
+    return this.child.signalCode ? `signal ${this.child.signalCode}` : `code ${this.child.exitCode}`;
+  }
+
+  /** The last line it wrote (a process that fails to start says why there). */
+  lastLine(): string {
+    return this.tail(10).split('\n').filter(Boolean).pop() ?? '(nothing logged)';
   }
 
   /** The last lines of its log, for a failing test's message. */

@@ -1,5 +1,5 @@
 import { RedisKeys } from '@cimd/contracts';
-import { createTestPki, TestPki } from '@cimd/testing';
+import { createTestPki, freePort, TestPki } from '@cimd/testing';
 import Redis from 'ioredis';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,6 @@ import { dropDatabase } from '../../support/databases';
 import { Origin } from './origin';
 import {
   AppProcess,
-  freePort,
   ownCleanup,
   ownedTempDir,
   PrivatePostgres,
@@ -91,7 +90,14 @@ export class ProcessStack {
         throw new Error(`${DIST} has no ${app}: run "npm run build" (npm run test:reliability does it first)`);
     }
     const stack = new ProcessStack(name, options);
-    await stack.boot();
+    try {
+      await stack.boot();
+    } catch (e) {
+      // The caller never gets the stack to stop: what did start must not outlive the file (a
+      // server left listening keeps jest from ever exiting).
+      await stopAll();
+      throw e;
+    }
     return stack;
   }
 
@@ -169,27 +175,60 @@ export class ProcessStack {
     return `https://${host}:${this.origin.port}${path}`;
   }
 
-  /** Start (or restart) the gateway and wait until it is ready. */
+  /**
+   * Start (or restart) the gateway and wait until it is ready. Should another process have taken
+   * one of its ports in the meantime, it starts again on new ones.
+   */
   async startGateway(): Promise<void> {
-    this.gateway.start();
-    await this.waitReady(this.gateway, `${this.url}/readyz`);
+    await this.startOnFreePorts(
+      this.gateway,
+      async () => {
+        this.gatewayPort = await freePort();
+        this.grpcPort = await freePort();
+        return { PORT: String(this.gatewayPort), GRPC_PORT: String(this.grpcPort) };
+      },
+      () => `${this.url}/readyz`,
+    );
   }
 
   /** Start one more fetcher process and wait until it is ready. */
   async startFetcher(env: Record<string, string> = {}): Promise<AppProcess> {
     const n = this.fetchers.length + 1;
-    const port = await freePort();
-    const fetcher = new AppProcess(
+    const fetcher: AppProcess & { port?: number } = new AppProcess(
       `fetcher-${n}`,
       join(DIST, 'apps', 'fetcher', 'src', 'main.js'),
-      { ...this.fetcherEnvBase, FETCHER_PORT: String(port), ...env },
+      { ...this.fetcherEnvBase, ...env },
       this.dir,
     );
     this.fetchers.push(fetcher);
-    fetcher.start();
-    await this.waitReady(fetcher, `http://127.0.0.1:${port}/readyz`);
-    (fetcher as AppProcess & { port?: number }).port = port;
+    fetcher.port = await freePort();
+    fetcher.setEnv({ FETCHER_PORT: String(fetcher.port) });
+    await this.startOnFreePorts(
+      fetcher,
+      async () => {
+        fetcher.port = await freePort();
+        return { FETCHER_PORT: String(fetcher.port) };
+      },
+      () => `http://127.0.0.1:${fetcher.port}/readyz`,
+    );
     return fetcher;
+  }
+
+  private async startOnFreePorts(
+    app: AppProcess,
+    newPorts: () => Promise<Record<string, string>>,
+    readyUrl: () => string,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      app.start();
+      try {
+        await this.waitReady(app, readyUrl());
+        return;
+      } catch (e) {
+        if (attempt === 3 || !app.portTaken()) throw e;
+        app.setEnv(await newPorts());
+      }
+    }
   }
 
   /** The fetcher's own Prometheus text (its health port). */
@@ -206,7 +245,9 @@ export class ProcessStack {
       } catch {
         // not up yet
       }
-      if (!app.running) throw new Error(`${app.name} exited at start:\n${app.tail()}`);
+      // The reason first: a CI log may show only the start and end of a long message.
+      if (!app.running)
+        throw new Error(`${app.name} exited at start (${app.exitStatus}): ${app.lastLine()}\n${app.tail()}`);
       if (Date.now() > deadline) throw new Error(`${app.name} not ready within 30 s:\n${app.tail()}`);
       await sleep(50);
     }
