@@ -851,6 +851,53 @@ describe('bad input found by fuzzing', () => {
     });
   });
 
+  /** One request of `bodyBytes` bytes written at once; what came back, or how the connection failed. */
+  function sendWhole(
+    bodyBytes: number,
+    options: { keepSending?: boolean } = {},
+  ): Promise<{ answer: string; failure?: string }> {
+    return new Promise((resolve) => {
+      const { port } = new URL(stack.url);
+      // Half-open allowed: the server's FIN does not end this side, so it can go on sending.
+      const socket = connect({ port: Number(port), host: '127.0.0.1', allowHalfOpen: true });
+      const chunks: Buffer[] = [];
+      let failure: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', (e: Error & { code?: string }) => (failure = e.code ?? e.message));
+      socket.on('end', () => {
+        if (!options.keepSending) socket.end();
+      });
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ answer: Buffer.concat(chunks).toString('latin1'), failure });
+      });
+      socket.on('connect', () => {
+        const head =
+          'POST /v1/tenants/alpha/authorize/check HTTP/1.1\r\nhost: x\r\nconnection: close\r\n' +
+          `authorization: Bearer ${keys.alpha}\r\ncontent-type: application/json\r\n` +
+          `content-length: ${options.keepSending ? 1 << 30 : bodyBytes}\r\n\r\n`;
+        socket.write(Buffer.concat([Buffer.from(head), Buffer.alloc(bodyBytes, 0x20)]));
+        // A client that never finishes its body nor closes: only the server can end this (the
+        // promise settles on close, so the test's timeout is the bound).
+        if (options.keepSending) timer = setInterval(() => socket.write(Buffer.alloc(1024, 0x20)), 50);
+      });
+    });
+  }
+
+  it('a 10 MiB body sent in one write gets its 413, not a connection reset (lingering close)', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { answer, failure } = await sendWhole(10 << 20);
+      expect({ start: answer.slice(0, 12), failure }).toEqual({ start: 'HTTP/1.1 413', failure: undefined });
+      expect(answer).toMatch(/"error":"invalid_request"/);
+    }
+  });
+
+  it('a client that keeps sending after its 413 is cut off by the server', async () => {
+    const { answer } = await sendWhole(256 * 1024, { keepSending: true });
+    expect(answer.slice(0, 12)).toBe('HTTP/1.1 413');
+  }, 20_000);
+
   it('a key id that is not a UUID (36 hyphens) is a 404, not a failed PostgreSQL query', async () => {
     expectError(await stack.request('DELETE', `/v1/tenants/alpha/keys/${'-'.repeat(36)}`), 404, 'not_found');
     expectError(await stack.request('DELETE', '/v1/tenants/alpha/keys/%00'), 404, 'not_found', /"\\u0000"/);

@@ -6,6 +6,7 @@ import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { lingerAfterEarlyAnswers } from './common/lingering-close';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
 import { connectGrpc } from './grpc/grpc-server';
@@ -72,6 +73,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
 
   const metrics = app.get(GatewayMetrics);
   const fastify = app.getHttpAdapter().getInstance();
+  lingerAfterEarlyAnswers(fastify.server);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     metrics.requests.observe(
       {
