@@ -201,16 +201,12 @@ export class ProcessStack {
       this.dir,
     );
     this.fetchers.push(fetcher);
-    fetcher.port = await freePort();
-    fetcher.setEnv({ FETCHER_PORT: String(fetcher.port) });
-    await this.startOnFreePorts(
-      fetcher,
-      async () => {
-        fetcher.port = await freePort();
-        return { FETCHER_PORT: String(fetcher.port) };
-      },
-      () => `http://127.0.0.1:${fetcher.port}/readyz`,
-    );
+    const newPort = async () => {
+      fetcher.port = await freePort();
+      return { FETCHER_PORT: String(fetcher.port) };
+    };
+    fetcher.setEnv(await newPort());
+    await this.startOnFreePorts(fetcher, newPort, () => `http://127.0.0.1:${fetcher.port}/readyz`);
     return fetcher;
   }
 

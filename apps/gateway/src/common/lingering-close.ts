@@ -6,7 +6,7 @@ export const LINGER_MS = 5000;
 
 /**
  * Lingering close for answers sent before the request body arrived (a 413 on the Content-Length
- * alone, a 401 before the body is read). On a `Connection: close` request Node ends the socket
+ * alone). On a `Connection: close` request (and Fastify closes after a 413) Node ends the socket
  * right after such an answer; the body bytes still arriving then meet a closed socket, the kernel
  * answers them with a reset, and the reset makes the client drop the answer it had not read yet:
  * it sees ECONNRESET or EPIPE instead of the 413. Here the socket sends its FIN after the answer
