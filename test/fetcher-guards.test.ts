@@ -1,5 +1,6 @@
+import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { enqueueFetch, FETCH_QUEUE, FetchJobData, FetchJobResult, parseCacheEntry, RedisKeys } from '@cimd/contracts';
+import { FETCH_QUEUE, FetchJobData, FetchJobResult, RedisKeys } from '@cimd/contracts';
 import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -7,6 +8,7 @@ import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-co
 import { FailureCooldown } from '../apps/fetcher/src/fetch/failure-cooldown';
 import { OriginRateLimiter } from '../apps/fetcher/src/fetch/origin-rate-limiter';
 import { createFetcherApp } from '../apps/fetcher/src/main';
+import { enqueueFetch } from './support/fetch-jobs';
 
 /**
  * The fetcher's guards against being a traffic reflector, and its graceful shutdown, against
@@ -71,7 +73,7 @@ afterAll(async () => {
 
 describe('origin rate limit (shared through Redis)', () => {
   it('lets `max` fetches per window through and asks the rest to wait until the next window', async () => {
-    const limiter = new OriginRateLimiter(redis, keys, 3, 60_000);
+    const limiter = new OriginRateLimiter(redis, keys, { originRateLimit: { max: 3, windowMs: 60_000 } });
     const now = 120_000 * 1000; // the start of a window
     const waits = [];
     for (let i = 0; i < 5; i++) waits.push(await limiter.acquire('https://victim.example', now));
@@ -106,7 +108,7 @@ describe('origin rate limit (shared through Redis)', () => {
 
 describe('failure cooldown', () => {
   it('grows with each failure, is capped, and is cleared by a success', async () => {
-    const cooldown = new FailureCooldown(redis, keys, 100);
+    const cooldown = new FailureCooldown(redis, keys, { cooldownMaxSeconds: 100 });
     const id = 'https://flaky.example/c.json';
     expect(await cooldown.active(id)).toBe(false);
     expect(await cooldown.recordFailure(id)).toBe(30_000);

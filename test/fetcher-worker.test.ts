@@ -1,15 +1,12 @@
+import { CacheEntry, ClientEvent, parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
 import {
-  CacheEntry,
-  ClientEvent,
   clientKey,
   DEFAULT_FETCH_JOB_OPTIONS,
-  enqueueFetch,
   FETCH_QUEUE,
   fetchJobId,
   FetchJobData,
   FetchJobResult,
-  parseCacheEntry,
   parseEventFields,
   RedisKeys,
 } from '@cimd/contracts';
@@ -18,8 +15,9 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
 import { ClientFetchService } from '../apps/fetcher/src/fetch/client-fetch.service';
-import { FetcherModule } from '../apps/fetcher/src/fetcher.module';
+import { HealthServer } from '../apps/fetcher/src/health/health-server';
 import { createFetcherApp } from '../apps/fetcher/src/main';
+import { enqueueFetch } from './support/fetch-jobs';
 
 /**
  * The fetcher worker end to end: the real Redis (this file's own key prefix), a real BullMQ
@@ -114,7 +112,7 @@ beforeAll(async () => {
   });
   app = await createFetcherApp(config);
   await app.init();
-  healthPort = app.get(FetcherModule).listeningPort ?? 0;
+  healthPort = app.get(HealthServer).port ?? 0;
   await waitFor(
     async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200,
     'the worker to be ready',

@@ -86,7 +86,7 @@ function parseCheck(raw) {
 }
 
 async function hit(body, url) {
-  const entry = contracts.parseCacheEntry(await redis.get(keys.clientEntry(body.client_id)));
+  const entry = core.parseCacheEntry(await redis.get(keys.clientEntry(body.client_id)));
   if (!entry) return { decision: 'pending', error: 'temporarily_unavailable', reason: 'client.pending' };
   const document =
     entry.status === 'valid' && entry.document

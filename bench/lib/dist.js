@@ -24,5 +24,6 @@ module.exports = {
   core: require(path.join(DIST, 'libs', 'core', 'src')),
   runtime: require(path.join(DIST, 'libs', 'runtime', 'src')),
   safeFetch: require(path.join(DIST, 'libs', 'safe-fetch', 'src')),
+  store: require(path.join(DIST, 'libs', 'store', 'src')),
   testing: require(path.join(DIST, 'libs', 'testing', 'src')),
 };

@@ -17,7 +17,7 @@
  */
 const { Queue } = require('bullmq');
 const Redis = require('ioredis');
-const { contracts, runtime } = require('../lib/dist');
+const { contracts, store } = require('../lib/dist');
 const { cpuUsage } = require('../lib/cpu');
 const { round } = require('../lib/load');
 const { serveClients } = require('./prime');
@@ -46,7 +46,12 @@ async function pass(ctx, queue, subscriber, { n, prefix, close }) {
     await queue.pause();
     log(`  enqueueing ${n} fetch jobs (queue paused)${close ? ', the origin closing every connection' : ''}`);
     for (let i = 0; i < n; i += 500) {
-      await Promise.all(clients.slice(i, i + 500).map((c) => contracts.enqueueFetch(queue, c.clientId, 'miss')));
+      await Promise.all(
+        clients.slice(i, i + 500).map((c) => {
+          const job = contracts.fetchJob(c.clientId, 'miss');
+          return queue.add(job.name, job.data, job.opts);
+        }),
+      );
     }
     const tls0 = { ...stack.tls };
     const requests0 = stack.origin.requests.length;
@@ -91,7 +96,7 @@ module.exports = {
     const run = Date.now();
     const subscriber = new Redis(stack.redisUrl);
     const queue = new Queue(contracts.FETCH_QUEUE, {
-      connection: runtime.bullmqConnection(stack.redisUrl, 'worker'),
+      connection: { ...store.redisOptions(stack.redisUrl, 'waiting'), lazyConnect: false },
       prefix: stack.keys.queuePrefix,
     });
     try {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
  */
 const ROOT = join(__dirname, '..', '..');
 
-/** Every scenario of issue 7, the keys the issue names under "scenarios", and the stalls that explain a p99. */
+/** Every scenario, the keys bench/README.md documents under "scenarios", and the stalls that explain a p99. */
 const SCENARIO_KEYS: Record<string, string[]> = {
   authorize_hit: [
     'rps',

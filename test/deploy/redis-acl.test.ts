@@ -1,13 +1,6 @@
+import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
-import {
-  enqueueFetch,
-  FETCH_QUEUE,
-  FetchJobData,
-  FetchJobResult,
-  parseCacheEntry,
-  parseEventFields,
-  RedisKeys,
-} from '@cimd/contracts';
+import { FETCH_QUEUE, FetchJobData, FetchJobResult, parseEventFields, RedisKeys } from '@cimd/contracts';
 import { createTestPki, freePort, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -19,6 +12,7 @@ import { join } from 'node:path';
 import { loadFetcherConfig } from '../../apps/fetcher/src/fetcher-config';
 import { createFetcherApp } from '../../apps/fetcher/src/main';
 import { ROOT } from './support/manifests';
+import { enqueueFetch } from '../support/fetch-jobs';
 
 /**
  * The cimd-fetcher Redis ACL (k8s/dependencies/redis/users.acl.template): it allows what

@@ -1,5 +1,5 @@
-import type { RuleCode } from '@cimd/core';
-import type { FetchOutcome, FetchOutcomeKind, Validators } from '@cimd/safe-fetch';
+import { FetchOutcome, FetchOutcomeKind, RuleCode, Validators } from '@cimd/core';
+
 import type { OriginHandler } from '@cimd/testing';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { brotliCompressSync, gzipSync } from 'node:zlib';

@@ -1,5 +1,5 @@
-import { DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
-import { fetchClientMetadata, FetchOutcome, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
+import { DEFAULT_MAX_DOCUMENT_BYTES, FetchOutcome } from '@cimd/core';
+import { fetchClientMetadata, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
 import { createTestPki, freePort, TestOrigin, TestPki } from '@cimd/testing';
 import { createHash } from 'node:crypto';
 import { AddressInfo, createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';

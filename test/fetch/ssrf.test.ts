@@ -1,5 +1,5 @@
-import { checkAddress, RuleCode } from '@cimd/core';
-import { fetchClientMetadata, fetchLogo, FetchOutcome, parseResolveMap, Resolver, SafeFetcher } from '@cimd/safe-fetch';
+import { checkAddress, FetchOutcome, RuleCode } from '@cimd/core';
+import { fetchClientMetadata, fetchLogo, parseResolveMap, Resolver, SafeFetcher } from '@cimd/safe-fetch';
 import { Canary, createTestPki, TestOrigin, TestPki } from '@cimd/testing';
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';

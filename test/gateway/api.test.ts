@@ -11,8 +11,10 @@ import { createDataSource } from '../../apps/gateway/src/database/data-source';
 import { migrate } from '../../apps/gateway/src/database/migrate';
 import { MIGRATIONS } from '../../apps/gateway/src/database/migrations';
 import { loadGatewayConfig } from '../../apps/gateway/src/gateway-config';
-import { ensureDatabase } from '../../apps/gateway/src/infra/postgres';
-import { FETCH_QUEUE_TOKEN, REDIS } from '../../apps/gateway/src/infra/tokens';
+import { ensureDatabase } from '../../apps/gateway/src/database/ensure-database';
+import { FETCH_QUEUE } from '@cimd/contracts';
+import { REDIS } from '@cimd/store';
+import { getQueueToken } from '@nestjs/bullmq';
 import { createGatewayApp } from '../../apps/gateway/src/main';
 import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
@@ -679,8 +681,8 @@ describe('operations endpoints', () => {
         // BullMQ owns this connection (it was given options, not a client): reach its ioredis client to watch it.
         {
           name: "the fetch queue's",
-          redis: (redisDown.get<Queue>(FETCH_QUEUE_TOKEN) as unknown as { connection: { _client: Redis } }).connection
-            ._client,
+          redis: (redisDown.get<Queue>(getQueueToken(FETCH_QUEUE)) as unknown as { connection: { _client: Redis } })
+            .connection._client,
         },
       ];
     }, 15_000);

@@ -1,4 +1,6 @@
-import { eventFields, newClientEvent } from '@cimd/contracts';
+import { clientEvent } from '@cimd/core';
+import { eventFields } from '@cimd/contracts';
+import { randomUUID } from 'node:crypto';
 import { waitFor } from '@cimd/testing';
 import { EVENTS_GROUP } from '../../apps/gateway/src/events/client-events.consumer';
 import { GatewayStack, startGatewayStack } from '../support/gateway-stack';
@@ -34,10 +36,12 @@ it('claims the entries of consumers of dead gateways, then forgets those consume
   const [live] = await consumers();
   // Two gateways that died: one with nothing pending, one that read an event and never acknowledged it.
   await stack.redis.xgroup('CREATECONSUMER', stack.keys.events, EVENTS_GROUP, 'dead-host-1');
-  const event = newClientEvent('client.fetched', 'https://client.test/dead.json', {
-    revalidated: false,
-    expires_at: Date.now() + 60_000,
-  });
+  const event = clientEvent(
+    'client.fetched',
+    'https://client.test/dead.json',
+    { revalidated: false, expires_at: Date.now() + 60_000 },
+    { id: randomUUID(), now: Date.now() },
+  );
   // In one transaction, so dead-host-2 reads the event before the live gateway's blocked read is served.
   await stack.redis
     .multi()

@@ -1,9 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { waitFor } from '@cimd/testing';
 import type { Logger } from 'pino';
-import { LiveTenantEvents } from '../../apps/gateway/src/grpc/event-watch';
-import type { SessionStatus, TenantEventMessage } from '../../apps/gateway/src/grpc/messages';
-import { LOGGER } from '../../apps/gateway/src/infra/tokens';
+import { LiveTenantEvents } from '../../apps/gateway/src/events/event-watch';
+import type { grpc as messages } from '@cimd/contracts';
+import { LOGGER } from '@cimd/runtime';
+
+type SessionStatus = messages.SessionStatus__Output;
+type TenantEventMessage = messages.TenantEvent__Output;
 import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
 import {
   expectError,
@@ -132,7 +135,7 @@ async function storedEvents(tenant: string, after = '0'): Promise<TenantEventMes
     ...rest,
     ...(client_id === null ? {} : { client_id }),
     data_json: canonicalJson(data),
-  })) as TenantEventMessage[];
+  }));
 }
 
 beforeAll(async () => {
@@ -377,7 +380,7 @@ describe('gRPC WatchEvents', () => {
     expect(fromStart.events).toEqual(all);
     expect(unset.events).toEqual(all);
     expect(acmeLive.events).toEqual(all.slice(before.length));
-    expect(resumed.events).toEqual(all.filter((e) => BigInt(e.id) > BigInt(live[0]?.id ?? 0)));
+    expect(resumed.events).toEqual(all.filter((e) => BigInt(e.id ?? 0) > BigInt(live[0]?.id ?? 0)));
     expect(otherLive.events).toEqual([otherEvent]);
   }, 60_000);
 

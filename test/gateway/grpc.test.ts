@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type Redis from 'ioredis';
-import type { CheckAuthorizationResponse, GetClientResponse } from '../../apps/gateway/src/grpc/messages';
-import { REDIS } from '../../apps/gateway/src/infra/tokens';
+import type { grpc as messages } from '@cimd/contracts';
+import { REDIS } from '@cimd/store';
+
+type CheckAuthorizationResponse = messages.CheckAuthorizationResponse__Output;
+type GetClientResponse = messages.GetClientResponse__Output;
 import { ADMIN_TOKEN, documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
 import { expectStatus, loadGatewayClient, metadataFor, ok, Reply, unaryCall } from '../support/grpc-client';
 
@@ -83,7 +86,7 @@ describe('gRPC cimd.v1.Gateway', () => {
     expect(response).not.toHaveProperty('error');
     expect(response).not.toHaveProperty('reason');
     const cache = response.cache as NonNullable<CheckAuthorizationResponse['cache']>;
-    expect(Date.parse(cache.expires_at)).toBeGreaterThan(Date.parse(cache.fetched_at));
+    expect(Date.parse(cache.expires_at ?? '')).toBeGreaterThan(Date.parse(cache.fetched_at ?? ''));
   });
 
   it('CheckAuthorization denies a redirect_uri the document does not register', async () => {
@@ -120,7 +123,7 @@ describe('gRPC cimd.v1.Gateway', () => {
   it('GetClient returns the cached record after a check, as GET /v1/clients does', async () => {
     const id = serve('/grpc-record.json');
     await check(authorizeRequest(id));
-    const record = ok(await getClient(id)).client;
+    const record = ok(await getClient(id)).client!;
     expect(record).toMatchObject({ client_id: id, status: 'valid', freshness: 'fresh', errors: [] });
     expect(JSON.parse(record.document_json ?? 'null')).toMatchObject({
       client_id: id,
@@ -135,7 +138,7 @@ describe('gRPC cimd.v1.Gateway', () => {
     // Repeated fields cannot be absent: HTTP leaves out the lists an entry does not have.
     expect(grpcRest).toEqual({ errors: [], warnings: [], ...rest });
     // The admin may read it too; an unknown client_id is NOT_FOUND.
-    expect(ok(await getClient(id, stack.adminToken)).client.client_id).toBe(id);
+    expect(ok(await getClient(id, stack.adminToken)).client?.client_id).toBe(id);
     expectStatus(await getClient(stack.clientId('/never-checked.json')), grpc.status.NOT_FOUND, 'not_found');
   });
 

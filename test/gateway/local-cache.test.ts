@@ -1,4 +1,5 @@
-import { parseCacheEntry } from '@cimd/contracts';
+import { parseCacheEntry } from '@cimd/core';
+
 import { waitFor } from '@cimd/testing';
 import { documentFor, GatewayStack, startGatewayStack } from '../support/gateway-stack';
 

@@ -1,4 +1,5 @@
-import { eventFields, parseCacheEntry, parseEventFields, WEBHOOK_QUEUE } from '@cimd/contracts';
+import { parseCacheEntry } from '@cimd/core';
+import { eventFields, parseEventFields, WEBHOOK_QUEUE } from '@cimd/contracts';
 import { waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import { createHmac, timingSafeEqual } from 'node:crypto';

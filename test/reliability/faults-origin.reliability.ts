@@ -1,4 +1,5 @@
-import { ClientEvent, parseEventFields } from '@cimd/contracts';
+import { ClientEvent } from '@cimd/core';
+import { parseEventFields } from '@cimd/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createGzip } from 'node:zlib';

@@ -1,4 +1,5 @@
-import { ClientEvent, parseEventFields, WEBHOOK_QUEUE } from '@cimd/contracts';
+import { ClientEvent } from '@cimd/core';
+import { parseEventFields, WEBHOOK_QUEUE } from '@cimd/contracts';
 import type { ServerResponse } from 'node:http';
 import { Client } from 'pg';
 import { faultTest, timeUntil, verifyEventsProcessed } from './support/fault';

@@ -9,7 +9,7 @@ import { record } from './support/results';
 import { ownedTempDir } from './support/servers';
 
 /**
- * Bad input, CLI (issue 8, part 2): `cimd check-url`, `lint` and `authorize-check` with
+ * Bad input, CLI: `cimd check-url`, `lint` and `authorize-check` with
  * malformed client_ids and redirect URIs, and files that are not JSON, deeply nested, huge,
  * not UTF-8, the wrong JSON, or not files at all. The exit code is the documented one (0 valid
  * or allow, 1 invalid or deny, 2 usage or I/O error), never a crash: no stack trace, no

@@ -29,7 +29,7 @@ import { record } from './support/results';
 import { ADMIN_TOKEN, ProcessStack } from './support/stack';
 
 /**
- * Bad input, gRPC (issue 8, part 2): every RPC of cimd.v1.Gateway with malformed fields (the
+ * Bad input, gRPC: every RPC of cimd.v1.Gateway with malformed fields (the
  * client_id traps, odd identifiers, binary and huge strings), invalid UTF-8 and wrong wire
  * types on the wire, and bad metadata tokens. No INTERNAL or UNKNOWN status, the gateway keeps
  * serving, and every refusal is a clear status whose message is `<error>: <description>` with

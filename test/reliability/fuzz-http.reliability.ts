@@ -26,7 +26,7 @@ import { record } from './support/results';
 import { ADMIN_TOKEN, ProcessStack } from './support/stack';
 
 /**
- * Bad input, HTTP (issue 8, part 2): every route of apps/gateway's controllers fuzzed with
+ * Bad input, HTTP: every route of apps/gateway's controllers fuzzed with
  * fast-check and the SPEC-NOTES client_id traps, wrong JSON types, deep nesting, oversized and
  * non-UTF-8 bodies, invalid JSON, wrong content types, bad tokens, weird path parameters and
  * malformed HTTP. Zero 5xx, the gateway never goes down, and every refusal is a 4xx with

@@ -7,7 +7,7 @@ import { sleep } from './support/servers';
 import { ADMIN_TOKEN, ProcessStack } from './support/stack';
 
 /**
- * Isolation (issue 8, part 3): two tenants, alpha and bravo, with keys, sessions, events,
+ * Isolation: two tenants, alpha and bravo, with keys, sessions, events,
  * policies and a webhook. Every tenant-scoped HTTP route and gRPC RPC is called on bravo with
  * alpha's key, with a revoked key and with malformed keys; every admin route with a tenant
  * key. All are refused (403 `access_denied` for another tenant's key or an admin route, 401

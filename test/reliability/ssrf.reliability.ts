@@ -1,5 +1,4 @@
 import {
-  CacheEntry,
   clientKey,
   FETCH_JOB,
   FETCH_QUEUE,
@@ -7,14 +6,13 @@ import {
   fetchJobId,
   FetchJobData,
   FetchJobResult,
-  parseCacheEntry,
   RedisKeys,
   WEBHOOK_JOB,
   WEBHOOK_QUEUE,
   WebhookJobData,
   WebhookJobResult,
 } from '@cimd/contracts';
-import { checkAddress, SPECIAL_USE_RANGES } from '@cimd/core';
+import { CacheEntry, checkAddress, parseCacheEntry, SPECIAL_USE_RANGES } from '@cimd/core';
 import { createTestPki, freePort } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import ipaddr from 'ipaddr.js';
@@ -35,7 +33,7 @@ import {
 import { AppProcess, ownCleanup, ownedTempDir, PrivateRedis, sleep, stopAll } from './support/servers';
 
 /**
- * SSRF (issue 8, part 4): the real fetcher process runs inside a network namespace that has
+ * SSRF: the real fetcher process runs inside a network namespace that has
  * nothing but its loopback device, with an address of every special-use range
  * (`SPECIAL_USE_RANGES`) on it and a TLS listener on port 443 of each (plus plain listeners on
  * port 80 of every address) that records every connection. Attacker-chosen URLs go through

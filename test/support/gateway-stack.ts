@@ -101,7 +101,7 @@ export async function startGatewayStack(
     CIMD_LOCAL_CACHE_MS: '0',
     ...options.gatewayEnv,
   });
-  const { ensureDatabase } = await import('../../apps/gateway/src/infra/postgres');
+  const { ensureDatabase } = await import('../../apps/gateway/src/database/ensure-database');
   await ensureDatabase(databaseUrl);
   const app = await createGatewayApp(config);
   await app.listen(0, '127.0.0.1');

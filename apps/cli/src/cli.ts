@@ -7,6 +7,7 @@ import {
   decideAuthorization,
   DEFAULT_TENANT_POLICY,
   escapeInvisible,
+  FetchOutcome,
   Finding,
   MetadataDocument,
   parseTenantPolicy,
@@ -17,7 +18,6 @@ import { Command, CommanderError, Option } from 'commander';
 import {
   DEFAULT_SAFE_FETCH_OPTIONS,
   fetchClientMetadata,
-  FetchOutcome,
   parseResolveMap,
   SafeFetcher,
   SafeFetchOptions,

@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
 import { bool, ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
 import { DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
@@ -151,3 +152,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     stalledIntervalMs: e.CIMD_FETCH_STALLED_INTERVAL_MS,
   };
 }
+
+export const FETCHER_CONFIG = Symbol('FETCHER_CONFIG');
+
+export const InjectFetcherConfig = (): ParameterDecorator => Inject(FETCHER_CONFIG);

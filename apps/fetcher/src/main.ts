@@ -1,9 +1,10 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
+import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import { INestApplicationContext } from '@nestjs/common';
-import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
+import { NestFactory } from '@nestjs/core';
 import { FetcherConfig, loadFetcherConfig } from './fetcher-config';
 import { FetcherModule } from './fetcher.module';
+import { HealthServer } from './health/health-server';
 
 export async function createFetcherApp(config: FetcherConfig): Promise<INestApplicationContext> {
   const logger = createLogger('fetcher', config.logLevel);
@@ -14,20 +15,10 @@ export async function createFetcherApp(config: FetcherConfig): Promise<INestAppl
   return app;
 }
 
-async function bootstrap(): Promise<void> {
-  let config: FetcherConfig;
-  try {
-    config = loadFetcherConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`fetcher: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+async function start(config: FetcherConfig): Promise<void> {
   const app = await createFetcherApp(config);
   await app.init();
-  const port = app.get(FetcherModule).listeningPort;
+  const port = app.get(HealthServer).port;
   createLogger('fetcher', config.logLevel).info(
     {
       health: `http://127.0.0.1:${port}/healthz`,
@@ -38,9 +29,4 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-if (require.main === module) {
-  bootstrap().catch((e: unknown) => {
-    process.stderr.write(`fetcher: failed to start: ${(e as Error).message}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('fetcher', loadFetcherConfig, start);

@@ -84,7 +84,7 @@ describe('loadGatewayConfig', () => {
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: '30001' },
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: '1.5' },
     { name: 'CIMD_AUTHORIZE_WAIT_MS', value: 'soon' },
-    // A tombstone must reach every replica within a second (issue 4): no longer local copies.
+    // A tombstone must reach every replica within a second: no longer local copies.
     { name: 'CIMD_LOCAL_CACHE_MS', value: '1001' },
     { name: 'CIMD_LOCAL_CACHE_MS', value: '-1' },
     { name: 'CIMD_MIGRATE', value: 'yes' },

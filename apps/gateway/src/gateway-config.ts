@@ -1,3 +1,4 @@
+import { Inject } from '@nestjs/common';
 import { ConfigError, Env, int, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
 import { z } from 'zod';
 
@@ -20,7 +21,7 @@ const GatewayEnv = z.object({
     .max(512, 'must be at most 512 characters')
     .regex(/^[\x21-\x7e]*$/, 'must be printable ASCII without spaces'),
   CIMD_AUTHORIZE_WAIT_MS: int(2500, 0, 30_000),
-  // At most a second: a tombstone must reach every replica within one (issue 4).
+  // At most a second: a tombstone must reach every replica within one.
   CIMD_LOCAL_CACHE_MS: int(1000, 0, 1000),
   CIMD_REVALIDATE_INTERVAL_MS: int(30_000, 1000, 3_600_000),
   CIMD_EVENTS_CLAIM_IDLE_MS: int(60_000, 1000, 3_600_000),
@@ -97,3 +98,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     publicUrl,
   };
 }
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export const InjectConfig = (): ParameterDecorator => Inject(GATEWAY_CONFIG);

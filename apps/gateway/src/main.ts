@@ -2,15 +2,17 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ConfigError, createLogger, PinoNestLogger } from '@cimd/runtime';
+import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { lingerAfterEarlyAnswers } from './common/lingering-close';
+import type { DecidedRequest } from './authorize/authorize.controller';
+import { errorBody } from './common/domain-error';
+import { ensureDatabase } from './database/ensure-database';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
 import { connectGrpc } from './grpc/grpc-server';
-import { ensureDatabase } from './infra/postgres';
 import { GatewayMetrics } from './observability/gateway-metrics';
 
 /** Largest request body accepted; authorize checks and policies are a few hundred bytes. */
@@ -33,7 +35,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
     400,
     'the request is not valid HTTP/1.1 (request line, header or body framing)',
   ];
-  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+  const body = JSON.stringify(errorBody('invalid_request', description));
   // A request whose answer has begun (its body broke after the route answered) gets no second one.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
@@ -55,13 +57,16 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     clientErrorHandler: answerClientError,
     // Errors Fastify answers before any route (and so before Nest's filters) get the same body shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-      void reply.status(error.statusCode ?? 400).send({
-        error: 'invalid_request',
-        error_description:
-          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? 'a path segment is longer than 512 characters'
-            : 'the request URL is malformed (bad percent-encoding)',
-      });
+      void reply
+        .status(error.statusCode ?? 400)
+        .send(
+          errorBody(
+            'invalid_request',
+            error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+              ? 'a path segment is longer than 512 characters'
+              : 'the request URL is malformed (bad percent-encoding)',
+          ),
+        );
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
@@ -80,7 +85,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
         route: request.routeOptions.url ?? 'unmatched',
         method: request.method,
         status: String(reply.statusCode),
-        decision: (request as FastifyRequest & { decision?: string }).decision ?? '',
+        decision: (request as DecidedRequest).decision ?? '',
       },
       reply.elapsedTime / 1000,
     );
@@ -102,17 +107,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   return app;
 }
 
-async function bootstrap(): Promise<void> {
-  let config: GatewayConfig;
-  try {
-    config = loadGatewayConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`gateway: ${e.message}\n`);
-      process.exit(2);
-    }
-    throw e;
-  }
+async function start(config: GatewayConfig): Promise<void> {
   const logger = createLogger('gateway', config.logLevel);
   if (config.nodeEnv !== 'production') {
     try {
@@ -135,9 +130,4 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-if (require.main === module) {
-  bootstrap().catch((e: unknown) => {
-    process.stderr.write(`gateway: failed to start: ${(e as Error).message}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runMain('gateway', loadGatewayConfig, start);

@@ -1,39 +1,9 @@
-import type { DocumentChange, Finding } from '@cimd/core';
-import { randomUUID } from 'node:crypto';
+import { ClientEvent, ClientEventSchema } from '@cimd/core';
 
-/** Events on the Redis Stream (RedisKeys.events), at least once; consumers are idempotent on `id`. */
-export type ClientEventType =
-  'client.fetched' | 'client.changed' | 'client.invalid' | 'client.gone' | 'client.restored';
-
-export const CLIENT_EVENT_VERSION = 1;
-
-export interface ClientEventData {
-  'client.fetched': { revalidated: boolean; raw_hash?: string; expires_at: number };
-  'client.changed': { changes: DocumentChange[]; raw_hash: string };
-  'client.invalid': { errors: Finding[]; outcome: string };
-  'client.gone': { status: number };
-  'client.restored': { previous_status: 'invalid' | 'gone' };
-}
-
-export interface ClientEvent<T extends ClientEventType = ClientEventType> {
-  id: string;
-  type: T;
-  time: number;
-  client_id: string;
-  version: number;
-  data: ClientEventData[T];
-}
-
-export function newClientEvent<T extends ClientEventType>(
-  type: T,
-  clientId: string,
-  data: ClientEventData[T],
-  now = Date.now(),
-): ClientEvent<T> {
-  return { id: randomUUID(), type, time: now, client_id: clientId, version: CLIENT_EVENT_VERSION, data };
-}
-
-/** Flat field list for XADD; `data` is JSON. */
+/**
+ * The client event stream's entry format: flat fields for XADD, `data` as JSON. Read back
+ * through ClientEventSchema, so a malformed or foreign entry is skipped, never trusted.
+ */
 export function eventFields(e: ClientEvent): string[] {
   return [
     'id',
@@ -51,22 +21,24 @@ export function eventFields(e: ClientEvent): string[] {
   ];
 }
 
-export function parseEventFields(fields: string[]): ClientEvent | undefined {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
-  if (!f.id || !f.type || !f.client_id || !f.time || !f.data) return undefined;
+export function parseEventFields(fields: readonly string[]): ClientEvent | undefined {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] as string, fields[i + 1] as string);
+  let data: unknown;
   try {
-    return {
-      id: f.id,
-      type: f.type as ClientEventType,
-      time: Number(f.time),
-      client_id: f.client_id,
-      version: Number(f.version ?? 1),
-      data: JSON.parse(f.data) as ClientEventData[ClientEventType],
-    };
+    data = JSON.parse(f.get('data') ?? '');
   } catch {
     return undefined;
   }
+  const parsed = ClientEventSchema.safeParse({
+    id: f.get('id'),
+    type: f.get('type'),
+    time: Number(f.get('time')),
+    client_id: f.get('client_id'),
+    version: Number(f.get('version') ?? 1),
+    data,
+  });
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Bound the stream: consumers keep up in seconds; this is hours of history at high volume. */

@@ -1,19 +1,28 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { FetchReason } from '@cimd/core';
+import { CLIENT_ID_MAX_LENGTH } from '@cimd/core';
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
 import { clientKey } from './client-key';
 
 /** Queue, job names and default job options shared by the gateway (producer) and the fetcher (worker). */
 export const FETCH_QUEUE = 'cimd-fetch';
 export const FETCH_JOB = 'fetch';
-
-export type FetchReason = 'miss' | 'refresh' | 'scheduled' | 'admin' | 'confirm';
+export const FETCH_REASONS = [
+  'miss',
+  'refresh',
+  'scheduled',
+  'admin',
+  'confirm',
+] as const satisfies readonly FetchReason[];
 
 /** Ids only: the worker reloads everything else from Redis. */
-export interface FetchJobData {
-  client_id: string;
-  reason: FetchReason;
-}
+export const FetchJobDataSchema = z.object({
+  client_id: z.string().min(1).max(CLIENT_ID_MAX_LENGTH),
+  reason: z.enum(FETCH_REASONS),
+});
+export type FetchJobData = z.output<typeof FetchJobDataSchema>;
 
-/** What a finished fetch job returns (BullMQ keeps it for listeners such as a waiting gateway). */
+/** What a finished fetch job returns (kept by BullMQ for whoever looks at the job). */
 export interface FetchJobResult {
   client_id: string;
   outcome: string;
@@ -22,14 +31,6 @@ export interface FetchJobResult {
   skipped?: 'cooldown' | 'fresh';
   /** A valid client's document vanished or broke once; a confirmation fetch is scheduled. */
   suspect?: boolean;
-}
-
-/** Published on RedisKeys.fetchDone after every fetch attempt, so waiting gateways stop waiting. */
-export interface FetchDoneMessage {
-  client_key: string;
-  outcome: string;
-  /** True when the outcome changed the cache entry (anything but transient or cooldown). */
-  written: boolean;
 }
 
 /**
@@ -56,15 +57,23 @@ export const DEFAULT_FETCH_JOB_OPTIONS: JobsOptions = {
   removeOnFail: true,
 };
 
-export async function enqueueFetch(
-  queue: Queue<FetchJobData, FetchJobResult>,
+/**
+ * The one way a fetch job is made, for Queue.add and Queue.addBulk alike: a confirmation has its
+ * own id (it must not be absorbed by a waiting fetch) and a delay; every other reason shares the
+ * client's fetch id.
+ */
+export function fetchJob(
   clientId: string,
   reason: FetchReason,
-  options: JobsOptions = {},
-): Promise<void> {
-  await queue.add(
-    FETCH_JOB,
-    { client_id: clientId, reason },
-    { ...DEFAULT_FETCH_JOB_OPTIONS, ...options, jobId: fetchJobId(clientId) },
-  );
+  options: { delayMs?: number } = {},
+): { name: typeof FETCH_JOB; data: FetchJobData; opts: JobsOptions } {
+  return {
+    name: FETCH_JOB,
+    data: { client_id: clientId, reason },
+    opts: {
+      ...DEFAULT_FETCH_JOB_OPTIONS,
+      jobId: reason === 'confirm' ? confirmJobId(clientId) : fetchJobId(clientId),
+      ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
+    },
+  };
 }

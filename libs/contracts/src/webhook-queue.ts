@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { createHmac } from 'node:crypto';
+import { z } from 'zod';
 
 /**
  * Webhooks are delivered by the fetcher (the one component allowed to reach the internet, through
@@ -8,14 +9,15 @@ import { createHmac } from 'node:crypto';
 export const WEBHOOK_QUEUE = 'cimd-webhooks';
 export const WEBHOOK_JOB = 'deliver';
 
-export interface WebhookJobData {
-  delivery_id: string;
-  tenant_id: string;
-  url: string;
+export const WebhookJobDataSchema = z.object({
+  delivery_id: z.string(),
+  tenant_id: z.string(),
+  url: z.string(),
   /** The exact bytes to POST (JSON), already signed. */
-  body: string;
-  headers: Record<string, string>;
-}
+  body: z.string(),
+  headers: z.record(z.string(), z.string()),
+});
+export type WebhookJobData = z.output<typeof WebhookJobDataSchema>;
 
 export interface WebhookJobResult {
   status: number;

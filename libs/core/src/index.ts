@@ -1,14 +1,22 @@
 /**
- * @cimd/core: the Client ID Metadata Document rules as pure functions (no I/O), shared by
- * the gateway, the fetcher, the CLI and the tests.
+ * @cimd/core: the Client ID Metadata Document rules and the service's state machines as pure
+ * functions (no I/O), shared by the gateway, the fetcher, the CLI and the tests.
  */
 export * from './findings';
 export * from './client-id/client-id-url';
 export * from './document/metadata-document';
 export * from './document/validate-document';
+export * from './document/document-changes';
 export * from './redirect-uri/redirect-uri';
 export * from './policy/tenant-policy';
 export * from './authorize/authorize-decision';
 export * from './cache/cache-lifetime';
+export * from './cache/cache-entry';
+export * from './cache/cache-transitions';
+export * from './cache/freshness';
+export * from './fetch/fetch-outcome';
+export * from './fetch/fetch-retry';
+export * from './events/client-event';
+export * from './events/client-event-plan';
+export * from './sessions/session-status';
 export * from './network/special-use-addresses';
-export * from './document/document-changes';

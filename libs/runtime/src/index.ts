@@ -1,5 +1,5 @@
-/** @cimd/runtime: what every process needs at boot: validated configuration, structured logs, health probes. */
+/** @cimd/runtime: what every process needs at boot: validated configuration, structured logs, health probes, its main. */
 export * from './env';
 export * from './logger';
 export * from './readiness';
-export * from './redis';
+export * from './run-main';

@@ -1,4 +1,4 @@
-import { LoggerService } from '@nestjs/common';
+import { Inject, LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 
 /** Structured JSON logs (pino) for every app; one line per event, fields not prose. */
@@ -26,3 +26,8 @@ export class PinoNestLogger implements LoggerService {
     this.logger.trace({ context }, String(message));
   }
 }
+
+/** The process's pino logger, for structured lines (`logger.warn({ client_id }, 'what happened')`). */
+export const LOGGER = Symbol('LOGGER');
+
+export const InjectLogger = (): ParameterDecorator => Inject(LOGGER);

@@ -1,6 +1,14 @@
-import { CacheBounds, cacheLifetime, checkClientIdUrl, Finding, RuleCode, validateMetadataDocument } from '@cimd/core';
+import {
+  CacheBounds,
+  cacheLifetime,
+  checkClientIdUrl,
+  FetchOutcome,
+  Finding,
+  RuleCode,
+  validateMetadataDocument,
+  Validators,
+} from '@cimd/core';
 import { createHash } from 'node:crypto';
-import { FetchOutcome, Validators } from './fetch-outcome';
 import { FetchFailure, headerValue, HttpHeaders, SafeFetcher } from './safe-fetcher';
 
 export interface FetchClientMetadataOptions {

@@ -5,6 +5,5 @@
 export * from './safe-fetch-options';
 export * from './pinned-connector';
 export * from './safe-fetcher';
-export * from './fetch-outcome';
 export * from './fetch-client-metadata';
 export * from './fetch-logo';

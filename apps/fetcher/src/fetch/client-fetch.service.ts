@@ -1,22 +1,23 @@
-import { documentChanges, Finding, RuleCode } from '@cimd/core';
+import { CHANNELS, clientKey, FETCH_QUEUE, fetchJob, FetchJobData, FetchJobResult } from '@cimd/contracts';
 import {
+  answeredBefore,
   CacheEntry,
-  ClientEvent,
-  clientKey,
-  FetchDoneMessage,
-  eventFields,
-  EVENT_STREAM_MAXLEN,
-  FetchJobResult,
   FetchReason,
-  newClientEvent,
-  parseCacheEntry,
-  RedisKeys,
-} from '@cimd/contracts';
-import { fetchClientMetadata, FetchOutcome, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
-import type Redis from 'ioredis';
+  LogoResult,
+  nextCacheEntry,
+  retentionMs,
+  TransitionSettings,
+} from '@cimd/core';
+import { InjectLogger } from '@cimd/runtime';
+import { fetchClientMetadata, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
+import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { FetcherConfig } from '../fetcher-config';
-import type { FetcherMetrics } from '../metrics';
+import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
+import { FetcherMetrics } from '../fetcher-metrics';
 import { FailureCooldown } from './failure-cooldown';
 import { OriginRateLimiter } from './origin-rate-limiter';
 
@@ -57,34 +58,30 @@ export interface FetchAttempt {
 
 /**
  * One fetch of one client_id and its write-back: rate limit and cooldown, conditional
- * request, outcome, cache entry and events in one Redis transaction. Transient outcomes
- * keep the last good copy and throw, so the queue retries with backoff.
+ * request, the next cache entry and events (nextCacheEntry decides; this writes), and the
+ * fetch-done announcement waiting gateways listen for. Transient outcomes keep the last good
+ * copy and throw, so the queue retries with backoff.
  */
+@Injectable()
 export class ClientFetchService {
-  private readonly rateLimiter: OriginRateLimiter;
-  private readonly cooldown: FailureCooldown;
+  private readonly settings: TransitionSettings;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly cache: ClientCacheRepository,
+    private readonly pubsub: RedisPubSub,
     private readonly fetcher: SafeFetcher,
-    private readonly config: Pick<
-      FetcherConfig,
-      | 'cacheBounds'
-      | 'staleRetentionSeconds'
-      | 'logoMaxBytes'
-      | 'originRateLimit'
-      | 'cooldownMaxSeconds'
-      | 'goneConfirmDelayMs'
-    >,
+    private readonly rateLimiter: OriginRateLimiter,
+    private readonly cooldown: FailureCooldown,
+    @InjectQueue(FETCH_QUEUE) private readonly queue: Queue<FetchJobData, FetchJobResult>,
     private readonly metrics: FetcherMetrics,
-    private readonly logger: Logger,
-    /** Schedules the confirmation fetch of a client whose document vanished. */
-    private readonly scheduleConfirmation: (clientId: string, delayMs: number) => Promise<void> = () =>
-      Promise.resolve(),
+    @InjectFetcherConfig() private readonly config: FetcherConfig,
+    @InjectLogger() private readonly logger: Logger,
   ) {
-    this.rateLimiter = new OriginRateLimiter(redis, keys, config.originRateLimit.max, config.originRateLimit.windowMs);
-    this.cooldown = new FailureCooldown(redis, keys, config.cooldownMaxSeconds);
+    this.settings = {
+      goneConfirmDelayMs: config.goneConfirmDelayMs,
+      refusedRetrySeconds: config.cacheBounds.minSeconds,
+      staleRetentionSeconds: config.staleRetentionSeconds,
+    };
   }
 
   async run(attempt: FetchAttempt): Promise<FetchJobResult> {
@@ -100,10 +97,11 @@ export class ClientFetchService {
 
   /** Tell gateways waiting on this client that the attempt is over (best effort: they also time out). */
   private async announce(clientId: string, outcome: string, written: boolean): Promise<void> {
-    const message: FetchDoneMessage = { client_key: clientKey(clientId), outcome, written };
-    await this.redis.publish(this.keys.fetchDone, JSON.stringify(message)).catch((e: Error) => {
-      this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
-    });
+    await this.pubsub
+      .publish(CHANNELS.fetchDone, { client_key: clientKey(clientId), outcome, written })
+      .catch((e: Error) => {
+        this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
+      });
   }
 
   private async attempt(attempt: FetchAttempt): Promise<FetchJobResult> {
@@ -128,21 +126,10 @@ export class ClientFetchService {
       }
     }
 
-    const previous = parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
-    // A miss or refresh asked for before the entry was last written is already answered: a
-    // check that read "miss" just before another fetch finished must not cause a second one.
-    // So is any job resumed after its fetcher died, once the entry is newer than the request.
-    if (
-      (attempt.reason === 'miss' ||
-        attempt.reason === 'refresh' ||
-        attempt.reason === 'scheduled' ||
-        attempt.resumed) &&
-      attempt.requestedAt !== undefined &&
-      previous !== undefined &&
-      previous.fetched_at >= attempt.requestedAt
-    ) {
+    const previous = await this.cache.get(clientId);
+    if (answeredBefore(attempt, previous)) {
       this.metrics.jobs.inc({ outcome: 'already_fresh' });
-      return { client_id: clientId, outcome: 'already_fresh', status: previous.status, skipped: 'fresh' };
+      return { client_id: clientId, outcome: 'already_fresh', status: previous?.status, skipped: 'fresh' };
     }
     const validators =
       previous?.status === 'valid'
@@ -163,166 +150,55 @@ export class ClientFetchService {
       'fetched',
     );
 
-    if (outcome.outcome === 'transient') {
-      await this.recordTransient(clientId, previous, outcome.errors[0]);
-      await this.cooldown.recordFailure(clientId);
-      const retryAfterMs = outcome.retryAfterSeconds !== undefined ? outcome.retryAfterSeconds * 1000 : undefined;
-      throw new TransientFetchError(outcome.errors[0]?.message ?? 'transient failure', retryAfterMs);
-    }
-    await this.cooldown.clear(clientId);
-    if (outcome.outcome === 'not_modified' && previous?.status === 'valid') {
-      return this.writeRevalidated(previous, outcome);
-    }
-    if (outcome.outcome === 'ok') return this.writeValid(clientId, previous, outcome);
-    if (outcome.outcome === 'not_modified') {
-      // A 304 without a validated copy extends nothing (SPEC-NOTES 4): fetch it whole next time.
-      throw new TransientFetchError('304 Not Modified without a validated copy');
-    }
-    return this.writeRefused(clientId, previous, outcome);
-  }
-
-  private async writeValid(
-    clientId: string,
-    previous: CacheEntry | undefined,
-    outcome: Extract<FetchOutcome, { outcome: 'ok' }>,
-  ): Promise<FetchJobResult> {
-    const { lifetime, document } = outcome;
-    const entry: CacheEntry = {
-      v: 1,
-      client_id: clientId,
-      status: 'valid',
-      document,
-      raw_hash: outcome.rawHash,
-      fetched_at: lifetime.fetchedAt,
-      first_seen_at: previous?.first_seen_at ?? lifetime.fetchedAt,
-      refresh_at: lifetime.refreshAt,
-      expires_at: lifetime.expiresAt,
-    };
-    const warnings = new Set<RuleCode>(outcome.warnings.map((w) => w.code));
-    if (outcome.validators.etag) entry.etag = outcome.validators.etag;
-    if (outcome.validators.lastModified) entry.last_modified = outcome.validators.lastModified;
-    const ttlMs = this.entryTtlMs(lifetime.expiresAt);
-    if (document.logo_uri !== undefined) {
-      const logo = await this.prefetchLogo(document.logo_uri, previous, ttlMs);
-      if (logo) entry.logo = logo;
-      else warnings.add('logo.unavailable');
-    }
-    if (warnings.size > 0) entry.warnings = [...warnings];
-
-    const events: ClientEvent[] = [];
-    if (previous?.status === 'invalid' || previous?.status === 'gone') {
-      events.push(newClientEvent('client.restored', clientId, { previous_status: previous.status }));
-    }
-    if (previous?.status === 'valid' && previous.document && previous.raw_hash !== outcome.rawHash) {
-      const changes = documentChanges(previous.document, document);
-      if (changes.length > 0)
-        events.push(newClientEvent('client.changed', clientId, { changes, raw_hash: outcome.rawHash }));
-    }
-    events.push(
-      newClientEvent('client.fetched', clientId, {
-        revalidated: false,
-        raw_hash: outcome.rawHash,
-        expires_at: lifetime.expiresAt,
-      }),
-    );
-    await this.commit(entry, ttlMs, events);
-    return { client_id: clientId, outcome: 'ok', status: 'valid' };
-  }
-
-  private async writeRevalidated(
-    previous: CacheEntry,
-    outcome: Extract<FetchOutcome, { outcome: 'not_modified' }>,
-  ): Promise<FetchJobResult> {
-    const { lifetime } = outcome;
-    const entry: CacheEntry = {
-      ...previous,
-      fetched_at: lifetime.fetchedAt,
-      refresh_at: lifetime.refreshAt,
-      expires_at: lifetime.expiresAt,
-    };
-    delete entry.last_error;
-    delete entry.suspect;
-    if (outcome.validators.etag) entry.etag = outcome.validators.etag;
-    if (outcome.validators.lastModified) entry.last_modified = outcome.validators.lastModified;
-    const ttlMs = this.entryTtlMs(lifetime.expiresAt);
-    if (previous.logo) await this.redis.pexpire(this.keys.logo(previous.logo.sha256), ttlMs);
-    const event = newClientEvent('client.fetched', previous.client_id, {
-      revalidated: true,
-      ...(previous.raw_hash ? { raw_hash: previous.raw_hash } : {}),
-      expires_at: lifetime.expiresAt,
+    if (outcome.outcome === 'transient') await this.cooldown.recordFailure(clientId);
+    else await this.cooldown.clear(clientId);
+    const logo =
+      outcome.outcome === 'ok' && outcome.document.logo_uri !== undefined
+        ? await this.prefetchLogo(
+            outcome.document.logo_uri,
+            previous,
+            retentionMs(outcome.lifetime.expiresAt, Date.now(), this.settings),
+          )
+        : undefined;
+    const next = nextCacheEntry({
+      previous,
+      clientId,
+      outcome,
+      now: Date.now(),
+      settings: this.settings,
+      ...(logo !== undefined ? { logo } : {}),
+      newId: randomUUID,
     });
-    await this.commit(entry, ttlMs, [event]);
-    return { client_id: previous.client_id, outcome: 'not_modified', status: 'valid' };
-  }
-
-  private async writeRefused(
-    clientId: string,
-    previous: CacheEntry | undefined,
-    outcome: Exclude<FetchOutcome, { outcome: 'ok' | 'not_modified' | 'transient' }>,
-  ): Promise<FetchJobResult> {
-    const now = Date.now();
-    // A valid client is not declared gone or invalid on one answer: a deploy gone wrong or a
-    // CDN hiccup must not end every session. Keep serving it and look again after the delay.
-    if (previous?.status === 'valid' && previous.document) {
-      const since = previous.suspect?.since ?? now;
-      const waited = now - since;
-      if (waited < this.config.goneConfirmDelayMs) {
-        const suspect: CacheEntry = {
-          ...previous,
-          suspect: { since, outcome: outcome.outcome, errors: outcome.errors },
-        };
-        await this.redis.set(this.keys.clientEntry(clientId), JSON.stringify(suspect), 'KEEPTTL');
-        await this.scheduleConfirmation(clientId, this.config.goneConfirmDelayMs - waited);
-        this.logger.info(
-          { client_id: clientId, outcome: outcome.outcome },
-          'document vanished or broke; confirming later',
-        );
-        return { client_id: clientId, outcome: outcome.outcome, status: 'valid', suspect: true };
-      }
+    switch (next.kind) {
+      case 'retry':
+        if (next.entry) await this.cache.note(next.entry);
+        throw new TransientFetchError(next.message, next.retryAfterMs);
+      case 'suspect':
+        // A valid client is not declared gone or invalid on one answer: a deploy gone wrong or a
+        // CDN hiccup must not end every session. It is served, marked, and looked at again.
+        await this.cache.note(next.entry);
+        await this.scheduleConfirmation(clientId, next.confirmInMs);
+        log.info({ outcome: next.outcome }, 'document vanished or broke; confirming later');
+        return { client_id: clientId, outcome: next.outcome, status: 'valid', suspect: true };
+      case 'write':
+        // A revalidated copy keeps its logo as long as itself.
+        if (next.outcome === 'not_modified' && next.entry.logo)
+          await this.cache.extendLogo(next.entry.logo.sha256, next.ttlMs);
+        await this.cache.write(next.entry, next.ttlMs, next.events);
+        for (const e of next.events) this.metrics.events.inc({ type: e.type });
+        return { client_id: clientId, outcome: next.outcome, status: next.entry.status };
     }
-    // Retried no sooner than the lower cache bound: a refused client is not refetched per request.
-    const retryAt = now + this.config.cacheBounds.minSeconds * 1000;
-    const status = outcome.outcome === 'gone' ? 'gone' : 'invalid';
-    const entry: CacheEntry = {
-      v: 1,
-      client_id: clientId,
-      status,
-      errors: outcome.errors,
-      fetched_at: now,
-      first_seen_at: previous?.first_seen_at ?? now,
-      refresh_at: retryAt,
-      expires_at: retryAt,
-    };
-    const events: ClientEvent[] = [];
-    if (previous?.status !== status || JSON.stringify(previous.errors) !== JSON.stringify(outcome.errors)) {
-      events.push(
-        outcome.outcome === 'gone'
-          ? newClientEvent('client.gone', clientId, { status: outcome.status })
-          : newClientEvent('client.invalid', clientId, { errors: outcome.errors, outcome: outcome.outcome }),
-      );
-    }
-    await this.commit(entry, this.entryTtlMs(retryAt), events);
-    return { client_id: clientId, outcome: outcome.outcome, status };
   }
 
-  /** A transient failure changes nothing but the note of the last error. */
-  private async recordTransient(
-    clientId: string,
-    previous: CacheEntry | undefined,
-    error: Finding | undefined,
-  ): Promise<void> {
-    if (!previous || !error) return;
-    const entry: CacheEntry = { ...previous, last_error: { at: Date.now(), code: error.code, message: error.message } };
-    await this.redis.set(this.keys.clientEntry(clientId), JSON.stringify(entry), 'KEEPTTL');
+  /** The delayed second look at a client whose document vanished or broke. */
+  private async scheduleConfirmation(clientId: string, delayMs: number): Promise<void> {
+    const job = fetchJob(clientId, 'confirm', { delayMs });
+    await this.queue.add(job.name, job.data, job.opts);
   }
 
-  private async prefetchLogo(
-    logoUri: string,
-    previous: CacheEntry | undefined,
-    ttlMs: number,
-  ): Promise<CacheEntry['logo'] | undefined> {
+  private async prefetchLogo(logoUri: string, previous: CacheEntry | undefined, ttlMs: number): Promise<LogoResult> {
     const previousLogo = previous?.document?.logo_uri === logoUri ? previous.logo : undefined;
-    if (previousLogo && (await this.redis.pexpire(this.keys.logo(previousLogo.sha256), ttlMs)) === 1) {
+    if (previousLogo && (await this.cache.extendLogo(previousLogo.sha256, ttlMs))) {
       this.metrics.logos.inc({ result: 'reused' });
       return previousLogo;
     }
@@ -330,30 +206,11 @@ export class ClientFetchService {
     if (!logo.ok) {
       this.metrics.logos.inc({ result: 'failed' });
       this.logger.info({ logo_uri: logoUri, reason: logo.reason }, 'logo not stored');
-      return undefined;
+      return 'unavailable';
     }
-    // Stored with its content type in front, so the gateway serves exactly what was checked.
-    const key = this.keys.logo(logo.sha256);
-    await this.redis.set(key, Buffer.concat([Buffer.from(`${logo.contentType}\n`), logo.body]), 'PX', ttlMs);
+    await this.cache.storeLogo(logo.sha256, { contentType: logo.contentType, body: logo.body }, ttlMs);
     this.metrics.logos.inc({ result: 'stored' });
     return { sha256: logo.sha256, content_type: logo.contentType };
-  }
-
-  /** The entry and its events land together or not at all. */
-  private async commit(entry: CacheEntry, ttlMs: number, events: ClientEvent[]): Promise<void> {
-    const tx = this.redis.multi().set(this.keys.clientEntry(entry.client_id), JSON.stringify(entry), 'PX', ttlMs);
-    for (const e of events)
-      tx.xadd(this.keys.events, 'MAXLEN', '~', String(EVENT_STREAM_MAXLEN), '*', ...eventFields(e));
-    const result = await tx.exec();
-    const failed = result?.find(([err]) => err);
-    if (!result || failed)
-      throw new Error(`writing the cache entry failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
-    for (const e of events) this.metrics.events.inc({ type: e.type });
-  }
-
-  /** Kept past expiry for the gateway's stale-if-error window, then Redis drops it. */
-  private entryTtlMs(expiresAt: number): number {
-    return Math.max(1000, expiresAt - Date.now() + this.config.staleRetentionSeconds * 1000);
   }
 }
 

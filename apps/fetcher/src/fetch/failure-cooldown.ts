@@ -1,18 +1,21 @@
-import type Redis from 'ioredis';
 import { RedisKeys } from '@cimd/contracts';
+import { failureCooldownMs } from '@cimd/core';
+import { InjectRedis } from '@cimd/store';
+import { Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 
 /**
- * After consecutive transient failures a client_id is not fetched again before its cooldown
- * ends (30 s, doubling per failure, capped), however many checks ask for it: a client that
- * keeps failing is retried on a backoff, not on every request.
+ * The count of a client_id's consecutive transient failures, whose time to live is its
+ * cooldown (failureCooldownMs): while it lasts the client is not fetched again, however many
+ * checks ask for it. The only code that touches these keys.
  */
+@Injectable()
 export class FailureCooldown {
-  static readonly BASE_MS = 30_000;
-
   constructor(
-    private readonly redis: Redis,
+    @InjectRedis() private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly maxSeconds: number,
+    @InjectFetcherConfig() private readonly config: Pick<FetcherConfig, 'cooldownMaxSeconds'>,
   ) {}
 
   async active(clientId: string): Promise<boolean> {
@@ -23,7 +26,7 @@ export class FailureCooldown {
   async recordFailure(clientId: string): Promise<number> {
     const key = this.keys.fetchFailures(clientId);
     const failures = await this.redis.incr(key);
-    const ms = Math.min(FailureCooldown.BASE_MS * 2 ** Math.min(failures - 1, 20), this.maxSeconds * 1000);
+    const ms = failureCooldownMs(failures, this.config.cooldownMaxSeconds);
     await this.redis.pexpire(key, ms);
     return ms;
   }

@@ -1,54 +1,58 @@
-import { RedisKeys, WEBHOOK_QUEUE, WebhookJobData, WebhookJobResult } from '@cimd/contracts';
+import { WEBHOOK_QUEUE, WebhookJobData, WebhookJobDataSchema, WebhookJobResult } from '@cimd/contracts';
+import { InjectLogger } from '@cimd/runtime';
 import { SafeFetcher } from '@cimd/safe-fetch';
+import { QueueWorkers } from '@cimd/store';
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { bullmqConnection } from '@cimd/runtime';
 import type { Logger } from 'pino';
+import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 
 /** Largest response body read from a webhook receiver (it is not used, only drained). */
 const MAX_RESPONSE_BYTES = 16 * 1024;
+/** Deliveries in flight in one fetcher. */
+const CONCURRENCY = 8;
 
 /**
  * Delivers the gateway's signed webhooks. It runs in the fetcher because the fetcher is the
  * one component allowed onto the internet, and only through the SSRF-hardened client: a
  * tenant's webhook URL cannot reach anything inside the platform either.
  */
-export class WebhookWorker {
+@Injectable()
+export class WebhookWorker implements OnApplicationBootstrap {
   private worker?: Worker<WebhookJobData, WebhookJobResult>;
 
   constructor(
-    private readonly redisUrl: string,
-    private readonly keys: RedisKeys,
     private readonly fetcher: SafeFetcher,
-    private readonly logger: Logger,
-    private readonly concurrency = 8,
-    private readonly locks: { lockDurationMs?: number; stalledIntervalMs?: number } = {},
+    private readonly workers: QueueWorkers,
+    @InjectFetcherConfig() private readonly config: FetcherConfig,
+    @InjectLogger() private readonly logger: Logger,
   ) {}
 
-  async start(): Promise<void> {
-    this.worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, (job) => this.deliver(job), {
-      connection: bullmqConnection(this.redisUrl, 'worker'),
-      prefix: this.keys.queuePrefix,
-      concurrency: this.concurrency,
-      ...(this.locks.lockDurationMs !== undefined ? { lockDuration: this.locks.lockDurationMs } : {}),
-      ...(this.locks.stalledIntervalMs !== undefined ? { stalledInterval: this.locks.stalledIntervalMs } : {}),
-    });
-    this.worker.on('error', (err) => this.logger.error({ err: err.message }, 'webhook worker error'));
-    await this.worker.waitUntilReady();
+  onApplicationBootstrap(): void {
+    this.start().catch((e: Error) => this.logger.error({ err: e.message }, 'the webhook worker could not start'));
   }
 
   get running(): boolean {
     return this.worker?.isRunning() ?? false;
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close();
+  private async start(): Promise<void> {
+    this.worker = await this.workers.start<WebhookJobData, WebhookJobResult>(
+      WEBHOOK_QUEUE,
+      (job) => this.deliver(job),
+      {
+        concurrency: CONCURRENCY,
+        lockDurationMs: this.config.lockDurationMs,
+        stalledIntervalMs: this.config.stalledIntervalMs,
+      },
+      (err) => this.logger.error({ err: err.message }, 'webhook worker error'),
+    );
   }
 
   private async deliver(job: Job<WebhookJobData, WebhookJobResult>): Promise<WebhookJobResult> {
-    const d = job.data as Partial<WebhookJobData> | undefined;
-    if (!d || typeof d.url !== 'string' || typeof d.body !== 'string' || !d.headers || typeof d.headers !== 'object') {
-      throw new UnrecoverableError('malformed webhook job');
-    }
+    const parsed = WebhookJobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError('malformed webhook job');
+    const d = parsed.data;
     const log = this.logger.child({ delivery_id: d.delivery_id, tenant: d.tenant_id, attempt: job.attemptsMade + 1 });
     const res = await this.fetcher.post(d.url, {
       accept: '*/*',

@@ -1,36 +1,30 @@
-import { CacheEntry, clientKey, FetchDoneMessage, parseCacheEntry, RedisKeys } from '@cimd/contracts';
+import { clientKey } from '@cimd/contracts';
+import { CHANNELS } from '@cimd/contracts';
 import {
   AuthorizeDecision,
   AuthorizeRequest,
+  CacheEntry,
   checkClientIdUrl,
   ClientIdUrlCheck,
   decideAuthorization,
   DocumentCheck,
   evaluateClientIdPolicy,
   Finding,
+  freshness,
   RuleCode,
   TenantPolicy,
 } from '@cimd/core';
-import type Redis from 'ioredis';
+import { InjectLogger } from '@cimd/runtime';
+import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { badRequest } from '../common/api-error';
-import { parseBody } from '../common/parse-body';
-import type { Subscriptions } from '../infra/subscriptions';
-import type { GatewayMetrics } from '../observability/gateway-metrics';
-import type { TenantPoliciesService } from '../tenants/tenant-policies.service';
-import type { FetchCoordinator } from './fetch-coordinator';
-import { LocalClientCache } from './local-client-cache';
-
-export const AuthorizeCheckBody = z
-  .object({
-    client_id: z.string().max(8192),
-    redirect_uri: z.string().min(1).max(8192),
-    response_type: z.string().max(256).optional(),
-    scope: z.string().max(8192).optional(),
-    code_challenge_method: z.string().max(64).optional(),
-  })
-  .strict();
+import { logoUrl } from '../clients/clients.service';
+import { FetchRequests } from '../clients/fetch-requests';
+import { invalidRequest } from '../common/domain-error';
+import { LocalCache } from '../common/local-cache';
+import { GatewayConfig, InjectConfig } from '../gateway-config';
+import { GatewayMetrics } from '../observability/gateway-metrics';
+import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 
 export type CacheStatus = 'hit' | 'refreshing' | 'fetched' | 'stale';
 
@@ -48,57 +42,72 @@ const NOT_A_URL: ReadonlySet<RuleCode> = new Set<RuleCode>([
   'client_id.missing_host',
 ]);
 
+/** What one replica keeps of a client between two reads of Redis. */
+interface ClientCopy {
+  /** checkClientIdUrl of the exact client_id string: a pure verdict, kept as long as the entry. */
+  url: ClientIdUrlCheck;
+  entry: CacheEntry;
+}
+
 /**
- * The hot path: one authorization request of one tenant, answered from the Redis cache when
- * it can be, with a bounded wait for the fetcher when it cannot (DESIGN.md "Behaviour").
+ * The hot path: one authorization request of one tenant, answered from the shared cache when
+ * it can be, with a bounded wait for the fetcher when it cannot. Each replica keeps what it
+ * read from Redis for at most CIMD_LOCAL_CACHE_MS (≤ 1 s), and drops it at once when the
+ * fetcher announces an attempt for that client, so a vanished client is refused everywhere
+ * within that second even if an announcement is lost.
  */
-export class AuthorizeService {
+@Injectable()
+export class AuthorizeService implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<CacheEntry | undefined>>();
+  readonly copies: LocalCache<ClientCopy, { clientId: string; url: ClientIdUrlCheck }>;
 
   constructor(
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    private readonly cache: ClientCacheRepository,
     private readonly policies: TenantPoliciesService,
-    private readonly fetches: FetchCoordinator,
+    private readonly fetches: FetchRequests,
+    private readonly pubsub: RedisPubSub,
     private readonly metrics: GatewayMetrics,
-    private readonly options: { waitMs: number; publicUrl: string },
-    private readonly logger: Logger,
-    /** The replica's short-lived copy of entries read from Redis (off when its TTL is 0). */
-    readonly local: LocalClientCache = new LocalClientCache(0),
-  ) {}
-
-  /** Every attempt of the fetcher ends with a fetch-done notice: the local copy of that client is dropped. */
-  async listen(subscriptions: Subscriptions): Promise<void> {
-    if (!this.local.enabled) return;
-    await subscriptions.on(this.keys.fetchDone, (raw) => {
-      const message = JSON.parse(raw) as Partial<FetchDoneMessage>;
-      if (typeof message.client_key === 'string') this.local.invalidate(message.client_key);
+    @InjectConfig() private readonly config: GatewayConfig,
+    @InjectLogger() private readonly logger: Logger,
+  ) {
+    this.copies = new LocalCache({
+      ttlMs: config.localCacheMs,
+      max: 10_000,
+      load: async (_key, { clientId, url }) => {
+        const entry = await this.cache.get(clientId);
+        return entry ? { url, entry } : undefined;
+      },
     });
   }
 
-  async check(tenantId: string, body: unknown): Promise<AuthorizeResponse> {
-    const request: AuthorizeRequest = parseBody(AuthorizeCheckBody, body);
+  async onModuleInit(): Promise<void> {
+    // Every attempt of the fetcher ends with a fetch-done notice: this replica's copy of that client goes.
+    if (this.copies.enabled)
+      await this.pubsub.subscribe(CHANNELS.fetchDone, (message) => this.copies.invalidate(message.client_key));
+  }
+
+  async check(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
+    const result = await this.decide(tenantId, request);
+    this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
+    return result;
+  }
+
+  private async decide(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
     const key = clientKey(request.client_id);
-    const copy = this.local.enabled ? this.local.get(key) : undefined;
-    if (this.local.enabled) this.metrics.localCache.inc({ result: copy ? 'hit' : 'miss' });
+    const copy = this.copies.get(key);
+    if (this.copies.enabled) this.metrics.localCache.inc({ result: copy ? 'hit' : 'miss' });
     const url = copy?.url ?? checkClientIdUrl(request.client_id);
     const first = url.errors[0];
-    if (first && NOT_A_URL.has(first.code)) throw badRequest(first.message);
+    if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
     const { policy } = await this.policies.require(tenantId);
 
     if (!url.url) return this.deny(request, url, url.errors);
-    const denial = evaluateClientIdPolicy(url.url, policy);
     // A client_id the tenant refuses is never fetched.
-    if (denial) return this.deny(request, url, [], policy);
+    if (evaluateClientIdPolicy(url.url, policy)) return this.deny(request, url, [], policy);
 
-    const now = Date.now();
     let entry: CacheEntry | undefined = copy?.entry;
     try {
-      if (!entry) {
-        const generation = this.local.generation;
-        entry = await this.read(request.client_id);
-        if (entry) this.local.set(key, { url, entry }, generation);
-      }
+      entry ??= (await this.copies.load(key, { clientId: request.client_id, url }))?.entry;
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'the client cache is unreachable');
       return pending('The client cache is unreachable; try again shortly.');
@@ -110,24 +119,49 @@ export class AuthorizeService {
       entry = await this.fetchNow(request.client_id, 'miss', 0);
       if (!entry) return pending("The client's metadata document could not be fetched in time; try again shortly.");
       status = 'fetched';
-    } else if (entry.status !== 'valid') {
-      this.metrics.cache.inc({ result: entry.status });
-      // Look again from time to time: a vanished or broken document may come back.
-      if (now >= entry.refresh_at) this.background(request.client_id, 'refresh');
-    } else if (now < entry.refresh_at) {
-      this.metrics.cache.inc({ result: 'hit' });
-    } else if (now < entry.expires_at) {
-      this.metrics.cache.inc({ result: 'refreshing' });
-      this.background(request.client_id, 'refresh');
-      status = 'refreshing';
     } else {
-      const served = await this.expired(request.client_id, entry, policy, now);
-      if (!served)
-        return pending("The client's metadata document has expired and could not be fetched again; try again shortly.");
-      ({ entry, status } = served);
+      const now = Date.now();
+      const state = freshness(entry, policy.stale_if_error_seconds, now);
+      switch (state.state) {
+        case 'refused':
+          this.metrics.cache.inc({ result: entry.status });
+          // Look again from time to time: a vanished or broken document may come back.
+          if (state.refresh) this.background(request.client_id);
+          break;
+        case 'fresh':
+          this.metrics.cache.inc({ result: 'hit' });
+          break;
+        case 'refresh_due':
+          this.metrics.cache.inc({ result: 'refreshing' });
+          this.background(request.client_id);
+          status = 'refreshing';
+          break;
+        case 'stale':
+          // The fetcher already failed since expiry: do not make this request wait again.
+          this.metrics.cache.inc({ result: 'stale' });
+          this.background(request.client_id);
+          status = 'stale';
+          break;
+        case 'expired': {
+          this.metrics.cache.inc({ result: 'expired' });
+          const fresh = await this.fetchNow(request.client_id, 'refresh', entry.fetched_at);
+          if (fresh) {
+            entry = fresh;
+            status = 'fetched';
+          } else if (now < state.staleUntil) {
+            this.metrics.cache.inc({ result: 'stale' });
+            status = 'stale';
+          } else {
+            return pending(
+              "The client's metadata document has expired and could not be fetched again; try again shortly.",
+            );
+          }
+          break;
+        }
+      }
     }
 
-    const decision = this.decide(request, url, entry, policy);
+    const decision = this.decideOn(request, url, entry, policy);
     if (status === 'stale' && decision.trust) decision.trust.warnings.push('client.stale');
     if (entry.status === 'valid') {
       decision.cache = {
@@ -137,31 +171,6 @@ export class AuthorizeService {
       };
     }
     return decision;
-  }
-
-  /** An expired valid copy: fetch again; if that fails, serve it inside the tenant's stale-if-error window. */
-  private async expired(
-    clientId: string,
-    entry: CacheEntry,
-    policy: TenantPolicy,
-    now: number,
-  ): Promise<{ entry: CacheEntry; status: CacheStatus } | undefined> {
-    const withinWindow = (e: CacheEntry) => now < e.expires_at + policy.stale_if_error_seconds * 1000;
-    // The fetcher already tried after expiry and failed: do not make this request wait again.
-    const failedSinceExpiry = entry.last_error !== undefined && entry.last_error.at >= entry.expires_at;
-    if (failedSinceExpiry && withinWindow(entry)) {
-      this.metrics.cache.inc({ result: 'stale' });
-      this.background(clientId, 'refresh');
-      return { entry, status: 'stale' };
-    }
-    this.metrics.cache.inc({ result: 'expired' });
-    const fresh = await this.fetchNow(clientId, 'refresh', entry.fetched_at);
-    if (fresh) return { entry: fresh, status: 'fetched' };
-    if (withinWindow(entry)) {
-      this.metrics.cache.inc({ result: 'stale' });
-      return { entry, status: 'stale' };
-    }
-    return undefined;
   }
 
   /**
@@ -185,8 +194,8 @@ export class AuthorizeService {
   ): Promise<CacheEntry | undefined> {
     const started = performance.now();
     try {
-      await this.fetches.requestAndWait(clientId, reason, this.options.waitMs);
-      const entry = await this.read(clientId);
+      await this.fetches.requestAndWait(clientId, reason, this.config.authorizeWaitMs);
+      const entry = await this.cache.get(clientId);
       return entry && entry.fetched_at > after ? entry : undefined;
     } catch (e) {
       this.logger.warn({ client_id: clientId, err: (e as Error).message }, 'could not enqueue or await a fetch');
@@ -196,17 +205,13 @@ export class AuthorizeService {
     }
   }
 
-  private background(clientId: string, reason: 'refresh'): void {
-    this.fetches.request(clientId, reason).catch((e: Error) => {
+  private background(clientId: string): void {
+    this.fetches.request(clientId, 'refresh').catch((e: Error) => {
       this.logger.warn({ client_id: clientId, err: e.message }, 'could not enqueue a refresh');
     });
   }
 
-  private async read(clientId: string): Promise<CacheEntry | undefined> {
-    return parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
-  }
-
-  private decide(
+  private decideOn(
     request: AuthorizeRequest,
     urlCheck: ClientIdUrlCheck,
     entry: CacheEntry,
@@ -221,7 +226,7 @@ export class AuthorizeService {
             document: entry.document,
           }
         : { valid: false, errors: entry.errors ?? [], warnings: [] };
-    const logo = entry.logo ? `${this.options.publicUrl}/v1/logos/${entry.logo.sha256}` : undefined;
+    const logo = entry.logo ? logoUrl(this.config.publicUrl, entry.logo.sha256) : undefined;
     return decideAuthorization({
       request,
       urlCheck,

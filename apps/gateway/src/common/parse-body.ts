@@ -1,11 +1,12 @@
 import { listFieldNames, quote } from '@cimd/core';
+import { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { badRequest } from './api-error';
+import { invalidRequest } from './domain-error';
 
 /** Validate a request body against a schema; every problem is named in one 400. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest('the request body must be a JSON object');
+    throw invalidRequest('the request body must be a JSON object');
   }
   const r = schema.safeParse(body);
   if (r.success) return r.data;
@@ -15,7 +16,16 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
     if (i.code === 'invalid_type' && i.path.length === 1 && !(String(i.path[0]) in body)) return `${path} is required`;
     return `${path}: ${i.message}`;
   });
-  throw badRequest(joinProblems(problems));
+  throw invalidRequest(joinProblems(problems));
+}
+
+/** `@Body(new ZodBody(Schema))`: the handler receives the typed, validated body. */
+export class ZodBody<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(body: unknown): z.output<S> {
+    return parseBody(this.schema, body);
+  }
 }
 
 /** Problems for one description: the first `max`, then how many more (a description stays short). */
@@ -27,8 +37,8 @@ export function joinProblems(problems: readonly string[], max = 10): string {
 /** Tenant identifiers: lower-case letters, digits and hyphens, 1-63 characters. */
 export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** A tenant path parameter, refused with a 400 when it cannot be a tenant id. */
-export function tenantParam(tenant: string): string {
-  if (!TENANT_ID.test(tenant)) throw badRequest(`${quote(tenant, 80)} is not a tenant id`);
+/** A tenant named by a caller, refused with a 400 when it cannot be a tenant id. */
+export function tenantId(tenant: string): string {
+  if (!TENANT_ID.test(tenant)) throw invalidRequest(`${quote(tenant, 80)} is not a tenant id`);
   return tenant;
 }

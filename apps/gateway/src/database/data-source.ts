@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -6,8 +6,8 @@ import { MIGRATIONS } from './migrations';
  * The gateway's PostgreSQL through TypeORM. The schema comes only from migrations
  * (`npm run migrate`, or at start with CIMD_MIGRATE=auto), never from `synchronize`.
  */
-export function createDataSource(databaseUrl: string): DataSource {
-  return new DataSource({
+export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+  return {
     type: 'postgres',
     url: databaseUrl,
     entities: ENTITIES,
@@ -17,5 +17,10 @@ export function createDataSource(databaseUrl: string): DataSource {
     // Errors reach the caller (and our JSON logs) as exceptions; TypeORM's console logging would duplicate them with parameters.
     logging: false,
     extra: { max: 10, connectionTimeoutMillis: 2000, idleTimeoutMillis: 30_000 },
-  });
+  };
+}
+
+/** A DataSource outside Nest: `npm run migrate` and the schema tests. */
+export function createDataSource(databaseUrl: string): DataSource {
+  return new DataSource(dataSourceOptions(databaseUrl));
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, Env, parseEnv, url } from '@cimd/runtime';
 import { z } from 'zod';
-import { ensureDatabase } from '../infra/postgres';
+import { ensureDatabase } from './ensure-database';
 import { createDataSource } from './data-source';
 
 /** `npm run migrate`: bring DATABASE_URL's schema up to date and exit. */

@@ -1,135 +1,101 @@
+import type { grpc } from '@cimd/contracts';
+import { InjectLogger } from '@cimd/runtime';
 import { Metadata, ServerWritableStream, status as GrpcCode } from '@grpc/grpc-js';
-import { Controller, HttpStatus, Inject, UseFilters } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Logger } from 'pino';
-import type { Histogram } from 'prom-client';
 import { map, Observable, Subscription } from 'rxjs';
-import { ApiKeysService } from '../auth/api-keys.service';
-import { assertTenantAccess, Principal } from '../auth/principal';
 import { AuthorizeService } from '../authorize/authorize.service';
-import { ApiError } from '../common/api-error';
-import { tenantParam } from '../common/parse-body';
-import { TenantEventPublisher } from '../events/tenant-events';
-import type { GatewayConfig } from '../gateway-config';
-import { GATEWAY_CONFIG, LOGGER } from '../infra/tokens';
-import { ClientRecords } from '../clients/client-records';
+import { ClientsService } from '../clients/clients.service';
+import { assertTenantAccess, Principal } from '../common/auth/principal';
+import { LiveTenantEvents, watchTenantEvents } from '../events/event-watch';
+import { TenantEventsRepository } from '../events/tenant-events.repository';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { SessionsService } from '../sessions/sessions.service';
+import { ApiKeysService } from '../tenants/api-keys.service';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
-import { LiveTenantEvents, watchTenantEvents } from './event-watch';
-import { GrpcExceptionFilter } from './grpc-exception.filter';
 import { authenticate } from './grpc-auth';
-import { grpcCodeName, grpcStatus, GrpcStatus, toGrpcStatus } from './grpc-status';
+import { grpcCodeName, GrpcStatus, toGrpcStatus } from './grpc-errors';
+import { GrpcExceptionFilter } from './grpc-exception.filter';
 import {
-  authorizeCheckBody,
+  afterIdOf,
+  authorizeRequestOf,
   checkAuthorizationResponse,
-  CheckAuthorizationRequest,
-  CheckAuthorizationResponse,
+  clientIdOf,
   clientRecord,
-  GetClientRequest,
-  GetClientResponse,
-  RegisterSessionRequest,
-  registerSessionBody,
-  requiredClientId,
-  requiredSessionId,
-  requiredTenant,
-  RevokeSessionResponse,
-  SessionRequest,
-  SessionStatus,
+  registerSessionOf,
+  sessionIdOf,
   tenantEventMessage,
-  TenantEventMessage,
-  watchAfterId,
-  WatchEventsRequest,
+  tenantOf,
   wellFormed,
-} from './messages';
+} from './grpc-messages';
 
 /**
  * cimd.v1.Gateway (proto/cimd/v1/gateway.proto): the HTTP API's operations for internal
  * callers, with the same services underneath, the same bearer tokens (in the metadata) and
- * the same errors as gRPC statuses.
+ * the same errors as gRPC statuses. Each method parses its message into the typed request the
+ * service takes; whatever fails ends as a status (grpc-errors.ts).
  */
 @ApiExcludeController()
 @Controller()
 @UseFilters(GrpcExceptionFilter)
 export class GatewayGrpcController {
-  private readonly calls: Histogram<'rpc' | 'code'>;
-
   constructor(
-    @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
-    @Inject(AuthorizeService) private readonly authorize: AuthorizeService,
-    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
-    @Inject(ClientRecords) private readonly records: ClientRecords,
-    @Inject(SessionsService) private readonly sessions: SessionsService,
-    @Inject(TenantPoliciesService) private readonly policies: TenantPoliciesService,
-    @Inject(TenantEventPublisher) private readonly events: TenantEventPublisher,
-    @Inject(LiveTenantEvents) private readonly liveEvents: LiveTenantEvents,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {
-    this.calls = metrics.grpcCalls;
-  }
+    private readonly apiKeys: ApiKeysService,
+    private readonly authorize: AuthorizeService,
+    private readonly clients: ClientsService,
+    private readonly sessions: SessionsService,
+    private readonly policies: TenantPoliciesService,
+    private readonly events: TenantEventsRepository,
+    private readonly liveEvents: LiveTenantEvents,
+    private readonly metrics: GatewayMetrics,
+    @InjectLogger() private readonly logger: Logger,
+  ) {}
 
   /** POST /v1/tenants/{tenant}/authorize/check. */
   @GrpcMethod('Gateway', 'CheckAuthorization')
-  checkAuthorization(request: CheckAuthorizationRequest, metadata: Metadata): Promise<CheckAuthorizationResponse> {
+  checkAuthorization(
+    request: grpc.CheckAuthorizationRequest__Output,
+    metadata: Metadata,
+  ): Promise<grpc.CheckAuthorizationResponse> {
     return this.serve('CheckAuthorization', request, metadata, async (principal) => {
-      const tenant = tenantParam(requiredTenant(request));
-      assertTenantAccess(principal, tenant);
-      const result = await this.authorize.check(tenant, authorizeCheckBody(request));
-      this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
-      return checkAuthorizationResponse(result);
+      const tenant = this.tenant(principal, request);
+      return checkAuthorizationResponse(await this.authorize.check(tenant, authorizeRequestOf(request)));
     });
   }
 
   /** GET /v1/clients?client_id=… (any tenant key or the admin). */
   @GrpcMethod('Gateway', 'GetClient')
-  getClient(request: GetClientRequest, metadata: Metadata): Promise<GetClientResponse> {
-    return this.serve('GetClient', request, metadata, async () => {
-      const entry = await this.records.find(requiredClientId(request));
-      return { client: clientRecord(entry, this.config.publicUrl) };
-    });
+  getClient(request: grpc.GetClientRequest__Output, metadata: Metadata): Promise<grpc.GetClientResponse> {
+    return this.serve('GetClient', request, metadata, async () => ({
+      client: clientRecord(await this.clients.find(clientIdOf(request))),
+    }));
   }
 
-  /**
-   * POST /v1/tenants/{tenant}/sessions. Its conflicts (the client is gone or invalid, or the
-   * session_id belongs to another client) are FAILED_PRECONDITION rather than the usual
-   * ALREADY_EXISTS: registering is idempotent, so "already exists" would read as success.
-   */
+  /** POST /v1/tenants/{tenant}/sessions. */
   @GrpcMethod('Gateway', 'RegisterSession')
-  registerSession(request: RegisterSessionRequest, metadata: Metadata): Promise<SessionStatus> {
+  registerSession(request: grpc.RegisterSessionRequest__Output, metadata: Metadata): Promise<grpc.SessionStatus> {
     return this.serve('RegisterSession', request, metadata, async (principal) => {
-      const tenant = tenantParam(requiredTenant(request));
-      assertTenantAccess(principal, tenant);
+      const tenant = this.tenant(principal, request);
       await this.policies.require(tenant);
-      try {
-        return await this.sessions.register(tenant, registerSessionBody(request));
-      } catch (e) {
-        if (e instanceof ApiError && e.getStatus() === Number(HttpStatus.CONFLICT)) {
-          throw new RpcException(grpcStatus(GrpcCode.FAILED_PRECONDITION, e.error, e.description));
-        }
-        throw e;
-      }
+      return this.sessions.register(tenant, registerSessionOf(request));
     });
   }
 
   /** GET /v1/tenants/{tenant}/sessions/{session_id}. */
   @GrpcMethod('Gateway', 'CheckSession')
-  checkSession(request: SessionRequest, metadata: Metadata): Promise<SessionStatus> {
-    return this.serve('CheckSession', request, metadata, async (principal) => {
-      const tenant = tenantParam(requiredTenant(request));
-      assertTenantAccess(principal, tenant);
-      return this.sessions.check(tenant, requiredSessionId(request));
-    });
+  checkSession(request: grpc.CheckSessionRequest__Output, metadata: Metadata): Promise<grpc.SessionStatus> {
+    return this.serve('CheckSession', request, metadata, async (principal) =>
+      this.sessions.check(this.tenant(principal, request), sessionIdOf(request)),
+    );
   }
 
   /** DELETE /v1/tenants/{tenant}/sessions/{session_id}. */
   @GrpcMethod('Gateway', 'RevokeSession')
-  revokeSession(request: SessionRequest, metadata: Metadata): Promise<RevokeSessionResponse> {
+  revokeSession(request: grpc.RevokeSessionRequest__Output, metadata: Metadata): Promise<grpc.RevokeSessionResponse> {
     return this.serve('RevokeSession', request, metadata, async (principal) => {
-      const tenant = tenantParam(requiredTenant(request));
-      assertTenantAccess(principal, tenant);
-      await this.sessions.revoke(tenant, requiredSessionId(request));
+      await this.sessions.revoke(this.tenant(principal, request), sessionIdOf(request));
       return {};
     });
   }
@@ -141,17 +107,23 @@ export class GatewayGrpcController {
    */
   @GrpcMethod('Gateway', 'WatchEvents')
   watchEvents(
-    request: WatchEventsRequest,
+    request: grpc.WatchEventsRequest__Output,
     metadata: Metadata,
-    call: ServerWritableStream<WatchEventsRequest, TenantEventMessage>,
-  ): Observable<TenantEventMessage> {
+    call: ServerWritableStream<grpc.WatchEventsRequest__Output, grpc.TenantEvent>,
+  ): Observable<grpc.TenantEvent> {
     return this.serveStream('WatchEvents', request, metadata, async (principal) => {
-      const tenant = tenantParam(requiredTenant(request));
-      assertTenantAccess(principal, tenant);
-      const afterId = watchAfterId(request);
+      const tenant = this.tenant(principal, request);
+      const afterId = afterIdOf(request);
       await this.policies.require(tenant);
       return watchTenantEvents(this.events, this.liveEvents, call, tenant, afterId).pipe(map(tenantEventMessage));
     });
+  }
+
+  /** The request's tenant, once the caller is known to be its key or the admin. */
+  private tenant(principal: Principal, request: { tenant?: string }): string {
+    const tenant = tenantOf(request);
+    assertTenantAccess(principal, tenant);
+    return tenant;
   }
 
   /** Authenticate, run, and end every failure as a gRPC status; time every call. */
@@ -172,7 +144,7 @@ export class GatewayGrpcController {
       code = status.code;
       throw new RpcException(status);
     } finally {
-      this.calls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
+      this.metrics.grpcCalls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
     }
   }
 
@@ -218,7 +190,7 @@ export class GatewayGrpcController {
       return () => {
         ended = true;
         inner?.unsubscribe();
-        this.calls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
+        this.metrics.grpcCalls.observe({ rpc, code: grpcCodeName(code) }, (performance.now() - started) / 1000);
       };
     });
   }

@@ -1,8 +1,9 @@
+import { LOGGER } from '@cimd/runtime';
 import { ArgumentsHost, Catch, Inject, RpcExceptionFilter } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { Observable, throwError } from 'rxjs';
-import { LOGGER } from '../infra/tokens';
-import { toGrpcStatus } from './grpc-status';
+
+import { toGrpcStatus } from './grpc-errors';
 
 /**
  * The last word on a failed gRPC call: whatever was thrown becomes a gRPC status (see

@@ -1,12 +1,12 @@
 import type { Server } from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
-import { BeforeApplicationShutdown, INestApplication, Inject, Injectable } from '@nestjs/common';
+import { InjectLogger } from '@cimd/runtime';
+import { BeforeApplicationShutdown, INestApplication, Injectable } from '@nestjs/common';
 import { GrpcOptions, Transport } from '@nestjs/microservices';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../gateway-config';
-import { GATEWAY_CONFIG, LOGGER } from '../infra/tokens';
+import { GatewayConfig, InjectConfig } from '../gateway-config';
 
 export const GRPC_PACKAGE = 'cimd.v1';
 const PROTO_FILE = join('proto', 'cimd', 'v1', 'gateway.proto');
@@ -56,8 +56,8 @@ export class GrpcServerHandle implements BeforeApplicationShutdown {
   private readonly drainMs: number;
 
   constructor(
-    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectConfig() config: GatewayConfig,
+    @InjectLogger() private readonly logger: Logger,
   ) {
     this.drainMs = config.authorizeWaitMs + 2_000;
   }

@@ -1,19 +1,20 @@
-import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { probe } from '@cimd/runtime';
+import { InjectRedis } from '@cimd/store';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { DATA_SOURCE, REDIS } from '../infra/tokens';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 
 @ApiExcludeController()
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(DATA_SOURCE) private readonly db: DataSource,
-    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @InjectRedis() private readonly redis: Redis,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Liveness: the process answers. Deliberately checks nothing else. */

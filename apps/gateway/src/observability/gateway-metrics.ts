@@ -1,6 +1,8 @@
+import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus metrics (GET /metrics). */
+@Injectable()
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Histogram({

@@ -1,12 +1,13 @@
-import { RedisKeys } from '@cimd/contracts';
+import { CHANNELS } from '@cimd/contracts';
 import { parseTenantPolicy, TenantPolicy } from '@cimd/core';
-import type Redis from 'ioredis';
+import { InjectLogger } from '@cimd/runtime';
+import { RedisPubSub } from '@cimd/store';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
-import { badRequest, conflict, notFound } from '../common/api-error';
+import { alreadyExists, invalidRequest, notFound } from '../common/domain-error';
+import { LocalCache } from '../common/local-cache';
 import { joinProblems } from '../common/parse-body';
-import { TenantEntity, TenantPolicyEntity } from '../database/entities';
-import type { Subscriptions } from '../infra/subscriptions';
+import { TenantsRepository } from './tenants.repository';
 
 export interface PolicyVersion {
   tenantId: string;
@@ -17,63 +18,42 @@ export interface PolicyVersion {
 const POLICY_CACHE_MS = 30_000;
 
 /**
- * Tenants and their versioned policies (PostgreSQL), with an in-process copy so the
- * authorize path does not query the database; a change reaches every replica by pub/sub.
+ * Tenants and their versioned policies, with an in-process copy so the authorize path does
+ * not query the database (and keeps deciding with the last policy loaded while it is down);
+ * a change reaches every replica by pub/sub.
  */
-export class TenantPoliciesService {
-  private readonly cache = new Map<string, PolicyVersion & { loadedAt: number }>();
+@Injectable()
+export class TenantPoliciesService implements OnModuleInit {
+  private readonly policies: LocalCache<PolicyVersion>;
 
   constructor(
-    private readonly db: DataSource,
-    private readonly redis: Redis,
-    private readonly keys: RedisKeys,
-    private readonly logger: Logger,
-  ) {}
+    private readonly tenants: TenantsRepository,
+    private readonly pubsub: RedisPubSub,
+    @InjectLogger() private readonly logger: Logger,
+  ) {
+    this.policies = new LocalCache({
+      ttlMs: POLICY_CACHE_MS,
+      max: 100_000,
+      load: (tenantId) => this.load(tenantId),
+      serveStaleOnLoadFailure: true,
+    });
+  }
 
-  async listen(subscriptions: Subscriptions): Promise<void> {
-    await subscriptions.on(this.keys.invalidations, (raw) => {
-      const message = JSON.parse(raw) as { type?: string; tenant?: string };
-      if (message.type === 'policy' && message.tenant) this.cache.delete(message.tenant);
+  async onModuleInit(): Promise<void> {
+    await this.pubsub.subscribe(CHANNELS.invalidations, (message) => {
+      if (message.type === 'policy') this.policies.invalidate(message.tenant);
     });
   }
 
   async createTenant(tenantId: string, policyInput: unknown): Promise<PolicyVersion> {
-    const policy = this.validate(policyInput);
-    try {
-      await this.db.transaction(async (tx) => {
-        await tx.getRepository(TenantEntity).insert({ id: tenantId });
-        await tx.getRepository(TenantPolicyEntity).insert({ tenantId, version: 1, policy: policy.stored as never });
-      });
-    } catch (e) {
-      if ((e as { code?: string }).code === '23505') throw conflict(`tenant ${tenantId} already exists`);
-      throw e;
-    }
+    const policy = validatePolicy(policyInput);
+    if (!(await this.tenants.create(tenantId, policy.stored))) throw alreadyExists(`tenant ${tenantId} already exists`);
     return { tenantId, version: 1, policy: policy.effective };
   }
 
   /** The policy in force, or undefined for an unknown tenant. */
   async current(tenantId: string): Promise<PolicyVersion | undefined> {
-    const cached = this.cache.get(tenantId);
-    if (cached && Date.now() - cached.loadedAt < POLICY_CACHE_MS) return cached;
-    try {
-      const row = await this.db
-        .getRepository(TenantPolicyEntity)
-        .findOne({ where: { tenantId }, order: { version: 'DESC' } });
-      if (!row) {
-        this.cache.delete(tenantId);
-        return undefined;
-      }
-      const parsed = parseTenantPolicy(row.policy);
-      if (!parsed.ok)
-        throw new Error(`stored policy ${tenantId} v${row.version} no longer validates: ${parsed.errors.join('; ')}`);
-      const entry = { tenantId, version: row.version, policy: parsed.policy, loadedAt: Date.now() };
-      this.cache.set(tenantId, entry);
-      return entry;
-    } catch (e) {
-      // PostgreSQL down: keep deciding with the last policy we loaded.
-      if (cached) return cached;
-      throw e;
-    }
+    return this.policies.get(tenantId) ?? (await this.policies.load(tenantId, undefined));
   }
 
   async require(tenantId: string): Promise<PolicyVersion> {
@@ -83,45 +63,43 @@ export class TenantPoliciesService {
   }
 
   async replace(tenantId: string, policyInput: unknown): Promise<PolicyVersion> {
-    const policy = this.validate(policyInput);
-    const version = await this.db.transaction(async (tx) => {
-      // Lock the tenant row so concurrent updates get consecutive versions.
-      const tenant = await tx
-        .getRepository(TenantEntity)
-        .findOne({ where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
-      if (!tenant) throw notFound(`there is no tenant ${tenantId}`);
-      const latest = await tx.getRepository(TenantPolicyEntity).maximum('version', { tenantId });
-      const next = (latest ?? 0) + 1;
-      await tx.getRepository(TenantPolicyEntity).insert({ tenantId, version: next, policy: policy.stored as never });
-      return next;
+    const policy = validatePolicy(policyInput);
+    const version = await this.tenants.appendPolicy(tenantId, policy.stored);
+    if (version === undefined) throw notFound(`there is no tenant ${tenantId}`);
+    this.policies.invalidate(tenantId);
+    await this.pubsub.publish(CHANNELS.invalidations, { type: 'policy', tenant: tenantId }).catch((e: Error) => {
+      this.logger.warn(
+        { tenant: tenantId, err: e.message },
+        'could not announce a policy change; other replicas pick it up within 30 s',
+      );
     });
-    this.cache.delete(tenantId);
-    await this.redis
-      .publish(this.keys.invalidations, JSON.stringify({ type: 'policy', tenant: tenantId }))
-      .catch((e: Error) => {
-        this.logger.warn(
-          { tenant: tenantId, err: e.message },
-          'could not announce a policy change; other replicas pick it up within 30 s',
-        );
-      });
     return { tenantId, version, policy: policy.effective };
   }
 
-  private validate(input: unknown): { stored: Record<string, unknown>; effective: TenantPolicy } {
-    if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
-      throw badRequest('policy must be a JSON object');
-    }
-    const parsed = parseTenantPolicy(input ?? {});
-    if (!parsed.ok) throw badRequest(`invalid policy: ${joinProblems(parsed.errors)}`);
-    const unstorable = unstorableString(input ?? {}, '');
-    if (unstorable !== undefined) {
-      throw badRequest(
-        `invalid policy: ${unstorable}: contains U+0000 or an unpaired surrogate, which cannot be stored`,
-      );
-    }
-    // Stored as given: fields left out keep following the defaults.
-    return { stored: (input ?? {}) as Record<string, unknown>, effective: parsed.policy };
+  private async load(tenantId: string): Promise<PolicyVersion | undefined> {
+    const stored = await this.tenants.currentPolicy(tenantId);
+    if (!stored) return undefined;
+    const parsed = parseTenantPolicy(stored.policy);
+    if (!parsed.ok)
+      throw new Error(`stored policy ${tenantId} v${stored.version} no longer validates: ${parsed.errors.join('; ')}`);
+    return { tenantId, version: stored.version, policy: parsed.policy };
   }
+}
+
+/** A policy from an API body: refused with a 400 naming every problem; stored as given, so later defaults apply. */
+export function validatePolicy(input: unknown): { stored: Record<string, unknown>; effective: TenantPolicy } {
+  if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
+    throw invalidRequest('policy must be a JSON object');
+  }
+  const parsed = parseTenantPolicy(input ?? {});
+  if (!parsed.ok) throw invalidRequest(`invalid policy: ${joinProblems(parsed.errors)}`);
+  const unstorable = unstorableString(input ?? {}, '');
+  if (unstorable !== undefined) {
+    throw invalidRequest(
+      `invalid policy: ${unstorable}: contains U+0000 or an unpaired surrogate, which cannot be stored`,
+    );
+  }
+  return { stored: (input ?? {}) as Record<string, unknown>, effective: parsed.policy };
 }
 
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

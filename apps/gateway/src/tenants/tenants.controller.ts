@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiKeysService } from '../auth/api-keys.service';
-import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { assertAdmin, assertTenantAccess, AuthenticatedRequest, principalOf } from '../auth/principal';
-import { badRequest } from '../common/api-error';
-import { parseBody, TENANT_ID, tenantParam } from '../common/parse-body';
+import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
+import { TenantId, TenantScoped } from '../common/auth/tenant-access.guard';
+import { invalidRequest } from '../common/domain-error';
+import { TENANT_ID, ZodBody } from '../common/parse-body';
+import { ApiKeysService } from './api-keys.service';
 import { TenantPoliciesService } from './tenant-policies.service';
 
 const CreateTenantBody = z
@@ -18,17 +18,14 @@ const CreateTenantBody = z
   .strict();
 
 @ApiTags('tenants')
-@ApiBearerAuth()
-@UseGuards(BearerAuthGuard)
 @Controller('v1/tenants')
+@Authenticated()
 export class TenantsController {
-  constructor(
-    @Inject(TenantPoliciesService) private readonly policies: TenantPoliciesService,
-    @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
-  ) {}
+  constructor(private readonly policies: TenantPoliciesService) {}
 
   @Post()
   @HttpCode(201)
+  @AdminOnly()
   @ApiOperation({ summary: 'Create a tenant (admin), optionally with its policy' })
   @ApiBody({
     schema: {
@@ -37,52 +34,55 @@ export class TenantsController {
       properties: { id: { type: 'string', example: 'acme' }, policy: { type: 'object' } },
     },
   })
-  async create(@Req() req: AuthenticatedRequest, @Body() body: unknown) {
-    assertAdmin(principalOf(req));
-    const { id, policy } = parseBody(CreateTenantBody, body);
+  async create(@Body(new ZodBody(CreateTenantBody)) { id, policy }: z.output<typeof CreateTenantBody>) {
     const created = await this.policies.createTenant(id, policy);
     return { id, policy_version: created.version, policy: created.policy };
   }
+}
 
-  @Get(':tenant/policy')
+/** One tenant's policy and API keys. */
+@ApiTags('tenants')
+@Controller('v1/tenants/:tenant')
+@TenantScoped()
+export class TenantController {
+  constructor(
+    private readonly policies: TenantPoliciesService,
+    private readonly apiKeys: ApiKeysService,
+  ) {}
+
+  @Get('policy')
   @ApiOperation({ summary: "The tenant's policy in force (admin or the tenant's key)" })
-  async getPolicy(@Req() req: AuthenticatedRequest, @Param('tenant') tenant: string) {
-    assertTenantAccess(principalOf(req), tenantParam(tenant));
+  async getPolicy(@TenantId() tenant: string) {
     const p = await this.policies.require(tenant);
     return { tenant, version: p.version, policy: p.policy };
   }
 
-  @Put(':tenant/policy')
+  @Put('policy')
   @ApiOperation({ summary: 'Replace the policy: stored as a new version (admin or the tenant key)' })
   @ApiBody({ schema: { type: 'object', description: 'A tenant policy; every field is optional (see README)' } })
-  async putPolicy(@Req() req: AuthenticatedRequest, @Param('tenant') tenant: string, @Body() body: unknown) {
-    assertTenantAccess(principalOf(req), tenantParam(tenant));
+  async putPolicy(@TenantId() tenant: string, @Body() body: unknown) {
     // No body is a mistake, not "reset to the defaults": that takes an explicit {}.
     if (body === undefined)
-      throw badRequest('the request body must be the policy as a JSON object ({} for the defaults)');
+      throw invalidRequest('the request body must be the policy as a JSON object ({} for the defaults)');
     const p = await this.policies.replace(tenant, body);
     return { tenant, version: p.version, policy: p.policy };
   }
 
-  @Post(':tenant/keys')
+  @Post('keys')
   @HttpCode(201)
+  @AdminOnly()
   @ApiOperation({ summary: 'Create an API key for the tenant (admin); the key is shown only in this response' })
-  async createKey(@Req() req: AuthenticatedRequest, @Param('tenant') tenant: string) {
-    assertAdmin(principalOf(req));
-    await this.policies.require(tenantParam(tenant));
+  async createKey(@TenantId() tenant: string) {
+    await this.policies.require(tenant);
     return this.apiKeys.create(tenant);
   }
 
-  @Delete(':tenant/keys/:id')
+  @Delete('keys/:id')
   @HttpCode(204)
+  @AdminOnly()
   @ApiOperation({ summary: 'Revoke an API key (admin)' })
-  async revokeKey(
-    @Req() req: AuthenticatedRequest,
-    @Param('tenant') tenant: string,
-    @Param('id') id: string,
-  ): Promise<void> {
-    assertAdmin(principalOf(req));
-    await this.policies.require(tenantParam(tenant));
+  async revokeKey(@TenantId() tenant: string, @Param('id') id: string): Promise<void> {
+    await this.policies.require(tenant);
     await this.apiKeys.revoke(tenant, id);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiKeyEntity } from './api-key.entity';
-import { ClientRecordEntity } from './client-record.entity';
+import { RegisteredClientEntity } from './registered-client.entity';
 import { ProcessedEventEntity, RevocationEntity, TenantEventEntity, WebhookDeliveryEntity } from './event-log.entity';
 import { SessionEntity } from './session.entity';
 import { TenantPolicyEntity } from './tenant-policy.entity';
@@ -7,7 +7,7 @@ import { TenantEntity } from './tenant.entity';
 
 export {
   ApiKeyEntity,
-  ClientRecordEntity,
+  RegisteredClientEntity,
   ProcessedEventEntity,
   RevocationEntity,
   SessionEntity,
@@ -20,7 +20,7 @@ export const ENTITIES = [
   TenantEntity,
   TenantPolicyEntity,
   ApiKeyEntity,
-  ClientRecordEntity,
+  RegisteredClientEntity,
   SessionEntity,
   ProcessedEventEntity,
   RevocationEntity,

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { AuthorizeController } from './authorize.controller';
+import { AuthorizeService } from './authorize.service';
+
+/** The authorize check: a tenant's decision on one authorization request. */
+@Module({
+  imports: [TenantsModule, ClientsModule],
+  controllers: [AuthorizeController],
+  providers: [AuthorizeService],
+  exports: [AuthorizeService],
+})
+export class AuthorizeModule {}

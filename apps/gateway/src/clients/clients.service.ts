@@ -1,0 +1,52 @@
+import { CacheEntry, checkClientIdUrl, freshnessLabel } from '@cimd/core';
+import { ClientCacheRepository } from '@cimd/store';
+import { Injectable } from '@nestjs/common';
+import { invalidRequest, notFound, unavailable } from '../common/domain-error';
+import { GatewayConfig, InjectConfig } from '../gateway-config';
+
+/** A cache entry as the APIs show it: times as ISO strings, the logo as the gateway's own URL. */
+export type ClientView = ReturnType<typeof clientView>;
+
+export function clientView(entry: CacheEntry, publicUrl: string, now = Date.now()) {
+  const { v: _v, logo, fetched_at, refresh_at, expires_at, first_seen_at, last_error, ...rest } = entry;
+  return {
+    ...rest,
+    freshness: freshnessLabel(entry, now),
+    fetched_at: new Date(fetched_at).toISOString(),
+    refresh_at: new Date(refresh_at).toISOString(),
+    expires_at: new Date(expires_at).toISOString(),
+    ...(first_seen_at !== undefined ? { first_seen_at: new Date(first_seen_at).toISOString() } : {}),
+    ...(logo ? { logo_url: logoUrl(publicUrl, logo.sha256) } : {}),
+    ...(last_error ? { last_error: { ...last_error, at: new Date(last_error.at).toISOString() } } : {}),
+  };
+}
+
+/** Where browsers load a prefetched logo: the gateway's own copy, never the client's host (SPEC-NOTES 21). */
+export function logoUrl(publicUrl: string, sha256: string): string {
+  return `${publicUrl}/v1/logos/${sha256}`;
+}
+
+/** Look-ups of the shared client cache, for the HTTP and gRPC APIs. */
+@Injectable()
+export class ClientsService {
+  constructor(
+    private readonly cache: ClientCacheRepository,
+    @InjectConfig() private readonly config: GatewayConfig,
+  ) {}
+
+  /** The cached view of `clientId`: a 400 for a client_id that could never be cached, 404 when not cached. */
+  async find(clientId: string): Promise<ClientView> {
+    // A client_id that breaks the URL rules is never fetched, so never cached: say why instead of 404.
+    const check = checkClientIdUrl(clientId);
+    if (!check.valid)
+      throw invalidRequest(check.errors[0]?.message ?? 'client_id is not a valid client identifier URL');
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await this.cache.get(clientId);
+    } catch {
+      throw unavailable('the client cache is unreachable; try again shortly');
+    }
+    if (!entry) throw notFound('this client_id is not in the cache; an authorize check or a refresh fetches it');
+    return clientView(entry, this.config.publicUrl);
+  }
+}

@@ -1,0 +1,52 @@
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiParam } from '@nestjs/swagger';
+import { tenantId } from '../parse-body';
+import { BearerAuthGuard } from './bearer-auth.guard';
+import { assertTenantAccess, AuthenticatedRequest } from './principal';
+
+type TenantRequest = AuthenticatedRequest & { params: { tenant?: string }; tenant?: string };
+
+/**
+ * Routes under /v1/tenants/:tenant: after BearerAuthGuard, a 400 for what cannot be a tenant id
+ * and a 403 for another tenant's key; the checked id is what @TenantId() gives the handler.
+ */
+@Injectable()
+export class TenantAccessGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<TenantRequest>();
+    const tenant = tenantId(request.params.tenant ?? '');
+    // BearerAuthGuard ran first and set it.
+    if (request.principal) assertTenantAccess(request.principal, tenant);
+    request.tenant = tenant;
+    return true;
+  }
+}
+
+/** A controller whose routes belong to one tenant (`:tenant` in the path): the admin or that tenant's key. */
+export const TenantScoped = () =>
+  applyDecorators(
+    UseGuards(BearerAuthGuard, TenantAccessGuard),
+    ApiBearerAuth(),
+    ApiParam({ name: 'tenant', description: 'tenant id' }),
+  );
+
+/** The tenant of the route, checked by TenantAccessGuard. */
+export const TenantId = createParamDecorator((_data: unknown, context: ExecutionContext): string => {
+  const tenant = context.switchToHttp().getRequest<TenantRequest>().tenant;
+  if (tenant === undefined) throw new Error('@TenantId() needs @TenantScoped()');
+  return tenant;
+});
+
+/** The authenticated caller, set by BearerAuthGuard. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw new Error('@CurrentPrincipal() needs BearerAuthGuard');
+  return principal;
+});

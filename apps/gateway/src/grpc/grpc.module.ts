@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuthorizeModule } from '../authorize/authorize.module';
+import { ClientsModule } from '../clients/clients.module';
+import { EventsModule } from '../events/events.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { TenantsModule } from '../tenants/tenants.module';
+import { GatewayGrpcController } from './gateway-grpc.controller';
+import { GrpcServerHandle } from './grpc-server';
+
+/** cimd.v1.Gateway: the HTTP API's operations over gRPC, for internal callers. */
+@Module({
+  imports: [TenantsModule, AuthorizeModule, ClientsModule, SessionsModule, EventsModule],
+  controllers: [GatewayGrpcController],
+  providers: [GrpcServerHandle],
+  exports: [GrpcServerHandle],
+})
+export class GrpcModule {}

@@ -1,0 +1,48 @@
+// Original file: proto/cimd/v1/gateway.proto
+
+
+/**
+ * What a consent screen shows (SPEC-NOTES 19): the client_id host always, the rest by policy.
+ */
+export interface ClientDisplay {
+  'client_id'?: (string);
+  'host'?: (string);
+  'name'?: (string);
+  'client_uri'?: (string);
+  /**
+   * The gateway's own copy of the logo (never the client's host).
+   */
+  'logo_url'?: (string);
+  'tos_uri'?: (string);
+  'policy_uri'?: (string);
+  /**
+   * The host the user is sent back to; for a private-use scheme without a host, the scheme.
+   */
+  'redirect_host'?: (string);
+  '_name'?: "name";
+  '_client_uri'?: "client_uri";
+  '_logo_url'?: "logo_url";
+  '_tos_uri'?: "tos_uri";
+  '_policy_uri'?: "policy_uri";
+  '_redirect_host'?: "redirect_host";
+}
+
+/**
+ * What a consent screen shows (SPEC-NOTES 19): the client_id host always, the rest by policy.
+ */
+export interface ClientDisplay__Output {
+  'client_id'?: (string);
+  'host'?: (string);
+  'name'?: (string);
+  'client_uri'?: (string);
+  /**
+   * The gateway's own copy of the logo (never the client's host).
+   */
+  'logo_url'?: (string);
+  'tos_uri'?: (string);
+  'policy_uri'?: (string);
+  /**
+   * The host the user is sent back to; for a private-use scheme without a host, the scheme.
+   */
+  'redirect_host'?: (string);
+}
