@@ -46,6 +46,23 @@ const Webhook = z
   .strict();
 
 /**
+ * An authorization server URL (RFC 8414 §2): https, no query or fragment; plain http only on a
+ * loopback host, for development.
+ */
+const serverUrl = z.string().refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.username && !/[?#]/.test(v);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an https URL without query or fragment (http only on a loopback host)' },
+);
+
+/**
  * What one tenant (authorization server) accepts. Every field has a default, so `{}` is a
  * complete policy; unknown fields are refused so that a typo never silently weakens it.
  */
@@ -83,6 +100,19 @@ export const TenantPolicySchema = z
     on_change: OnChange.prefault({}),
     /** Deliver this tenant's events (signed) to a URL. */
     webhook: Webhook.optional(),
+    /** The AS's issuer identifier: client assertions may be addressed to it (SPEC-NOTES 26). */
+    issuer: serverUrl.optional(),
+    /** The AS's token endpoint: client assertions may be addressed to it too. */
+    token_endpoint: serverUrl.optional(),
+    /** How client authentication at the AS's token endpoint may go; private_key_jwt also needs issuer and token_endpoint. */
+    token_endpoint_auth_methods_supported: z
+      .array(z.enum(['none', 'private_key_jwt']))
+      .min(1)
+      .default(['none', 'private_key_jwt']),
+    /** Longest life (exp − iat) of a client assertion. */
+    max_assertion_lifetime_seconds: z.number().int().min(10).max(3600).default(300),
+    /** Refuse assertions whose typ is not "oauth-client-auth+jwt" (RFC 8725 §3.11). */
+    require_assertion_typ: z.boolean().default(false),
   })
   .strict();
 
