@@ -2,7 +2,7 @@
  * Every rule the engine can report, with a stable machine code. Codes are part of the
  * public contract (CLI JSON, gateway decisions, events): never rename one, add a new one.
  *
- * `spec` points at the numbered rule in SPEC-NOTES.md (or the RFC) the check comes from;
+ * `spec` points at the numbered requirement of docs/REQUIREMENTS.md (or the RFC or draft section) the check comes from;
  * `severity` says whether it fails validation (`error`), only informs (`warning`), or is
  * reported by the authorization decision for one request (`decision`).
  */
@@ -365,7 +365,7 @@ export const RULES = {
   },
   'policy.not_allowlisted': {
     severity: 'decision',
-    spec: 'draft §6.10',
+    spec: 'draft §7.2',
     summary: 'the tenant is allowlist-only and the client_id is not listed',
   },
   'client.first_seen_recently': {
@@ -584,7 +584,8 @@ export function renderRulesMarkdown(): string {
     'Every finding `@cimd/core` and the fetcher report, with its stable code. Codes never change meaning; new rules get',
     'new codes. `error` fails validation (or, for `fetch.*`, explains why a fetch produced no document), `warning`',
     "informs (and may appear in a decision's `trust.warnings`), `decision` is the `reason` of a denied authorization",
-    'request. *Spec* is the SPEC-NOTES item (docs/SPEC-NOTES.md) or the RFC section.',
+    'request. *Spec* is the number of a requirement in [REQUIREMENTS.md](REQUIREMENTS.md) (tests cite it as',
+    '"SPEC-NOTES n"), an RFC section, or a section of draft-ietf-oauth-client-id-metadata-document-03.',
     '',
     '| code | severity | spec | when |',
     '|---|---|---|---|',

@@ -251,7 +251,7 @@ export const DECISION_CASES: DecisionCase[] = [
     warnings: [],
   },
   {
-    rule: 'draft §6.10',
+    rule: 'draft §7.2',
     name: 'allowlist-only tenant and an unlisted client',
     policy: { allowlist_only: true },
     decision: 'deny',
@@ -259,7 +259,7 @@ export const DECISION_CASES: DecisionCase[] = [
     reason: 'policy.not_allowlisted',
   },
   {
-    rule: 'draft §6.10',
+    rule: 'draft §7.2',
     name: 'allowlist-only tenant and a listed client',
     policy: { allowlist_only: true, allowed_client_ids: ['https://app.example.com/oauth/client.json'] },
     decision: 'allow',

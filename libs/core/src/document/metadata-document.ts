@@ -66,5 +66,5 @@ export const DEFAULT_GRANT_TYPES: readonly string[] = ['authorization_code'];
 export const REDIRECT_GRANT_TYPES: readonly string[] = ['authorization_code', 'implicit'];
 export const DEFAULT_RESPONSE_TYPES: readonly string[] = ['code'];
 
-/** Largest document the fetcher accepts by default (draft §6.6 recommends 5 KB; SPEC-NOTES 6). */
+/** Largest document the fetcher accepts by default (draft §8.7 recommends 5 KB; SPEC-NOTES 6). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 5120;

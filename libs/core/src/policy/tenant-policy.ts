@@ -72,7 +72,7 @@ export const TenantPolicySchema = z
     allow_hosts: z.array(hostPattern).default([]),
     /** Hosts whose client_ids are refused before anything is fetched. Wins over allow_hosts. */
     deny_hosts: z.array(hostPattern).default([]),
-    /** Accept only the client_ids listed in allowed_client_ids (draft §6.10). */
+    /** Accept only the client_ids listed in allowed_client_ids (draft §7.2). */
     allowlist_only: z.boolean().default(false),
     allowed_client_ids: z.array(z.string()).default([]),
     /** Client_ids shown as trusted, by name and logo. */
@@ -81,7 +81,7 @@ export const TenantPolicySchema = z
     show_untrusted_name_and_logo: z.boolean().default(true),
     allow_loopback_redirects: z.boolean().default(true),
     allow_private_use_scheme_redirects: z.boolean().default(true),
-    /** Refuse https redirect URIs on another host than the client_id (draft §6.1). */
+    /** Refuse https redirect URIs on another host than the client_id (draft §8.1). */
     same_origin_https_redirects: z.boolean().default(false),
     /** Public clients (auth method "none") must send code_challenge_method S256. */
     require_pkce_s256_for_public_clients: z.boolean().default(true),
