@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DECISION_CASES } from '../libs/core/src/authorize/authorize-decision.cases';
 import { CLIENT_ID_URL_CASES } from '../libs/core/src/client-id/client-id-url.cases';
 import { DOCUMENT_CASES } from '../libs/core/src/document/validate-document.cases';
+import { WEBHOOK_URL_CASES } from '../libs/core/src/policy/webhook-url.cases';
 import { REGISTERED_REDIRECT_CASES } from '../libs/core/src/redirect-uri/redirect-uri.cases';
 import { FETCH_BEHAVIOUR_CASES } from './fetch/fetch-behaviour.cases';
 
@@ -34,6 +35,7 @@ describe('rule coverage', () => {
       ...DOCUMENT_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
       ...DECISION_CASES.flatMap((c) => [...(c.reason ? [c.reason] : []), ...(c.warnings ?? [])]),
       ...FETCH_BEHAVIOUR_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...WEBHOOK_URL_CASES.flatMap((c) => c.errors),
       ...Object.keys(TESTED_ELSEWHERE),
     ]);
     const untested = Object.keys(RULES).filter((code) => !covered.has(code));
@@ -45,7 +47,13 @@ describe('rule coverage', () => {
   });
 
   it('every row names a SPEC-NOTES rule or an RFC section', () => {
-    for (const c of [...CLIENT_ID_URL_CASES, ...REGISTERED_REDIRECT_CASES, ...DOCUMENT_CASES, ...DECISION_CASES]) {
+    for (const c of [
+      ...CLIENT_ID_URL_CASES,
+      ...REGISTERED_REDIRECT_CASES,
+      ...DOCUMENT_CASES,
+      ...DECISION_CASES,
+      ...WEBHOOK_URL_CASES,
+    ]) {
       expect(c.rule).toMatch(/^(\d+(-\d+)?|RFC \d+.*|draft §.*)$/);
     }
   });
