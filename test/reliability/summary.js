@@ -3,7 +3,8 @@
  * `support/results.ts`), prints one line per category and throws (a non-zero exit) when any item
  * was lost or any 5xx escaped. The tests assert the same things themselves; this is the total.
  *
- * A results file is `{ "<category>": { tried, passed, fivexx, lost, details: [] } }`.
+ * A results file is `{ "<category>": { tried, passed, fivexx, lost, details: [] }, "timings": { "<name>":
+ * { ms, target_ms } } }`; each timing is printed on a line of its own.
  * Items lost are the `lost` counts of every category; for the `lost` category a record without
  * `lost` counts `tried - passed`.
  */
@@ -41,6 +42,27 @@ function totals(dir) {
   return sum;
 }
 
+/** Every recorded timing (`{ timings: { name: { ms, target_ms } } }`), by name, from every results file. */
+function timings(dir) {
+  const found = {};
+  let files = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    files = [];
+  }
+  for (const file of files.sort()) {
+    try {
+      Object.assign(found, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).timings ?? {});
+    } catch {
+      // totals() reports an unreadable file
+    }
+  }
+  return found;
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
 function summarize(dir = path.join(__dirname, 'results')) {
   const t = totals(dir);
   const lost = CATEGORIES.reduce((n, c) => n + t[c].lost, 0);
@@ -52,7 +74,13 @@ function summarize(dir = path.join(__dirname, 'results')) {
     `items lost: ${lost} (checked: ${t.lost.tried})`,
   ];
   if (fivexx !== t.bad_inputs.fivexx) lines.push(`5xx escaped (all categories): ${fivexx}`);
-  return { lines, lost, fivexx, totals: t };
+  const measured = timings(dir);
+  for (const [name, { ms, target_ms: target }] of Object.entries(measured)) {
+    const shown = Number.isFinite(ms) && ms !== null ? seconds(ms) : 'not reached';
+    const over = !(Number.isFinite(ms) && ms !== null && ms <= target);
+    lines.push(`${name}: ${shown} (target ${seconds(target)}${over ? ', MISSED' : ''})`);
+  }
+  return { lines, lost, fivexx, totals: t, timings: measured };
 }
 
 module.exports = async function reliabilitySummary() {

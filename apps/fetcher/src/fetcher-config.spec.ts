@@ -33,8 +33,8 @@ describe('loadFetcherConfig', () => {
       originRateLimit: { max: 20, windowMs: 10000 },
       cooldownMaxSeconds: 3600,
       goneConfirmDelayMs: 60000,
-      lockDurationMs: 30000,
-      stalledIntervalMs: 30000,
+      lockDurationMs: 5000,
+      stalledIntervalMs: 2500,
     });
   });
 

@@ -32,8 +32,9 @@ const FetcherEnv = z.object({
   CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
   CIMD_FETCH_JWKS_MAX_BYTES: int(DEFAULT_MAX_JWKS_BYTES, 256, 1024 * 1024),
   CIMD_GONE_CONFIRM_DELAY_MS: int(60_000, 0, 86_400_000),
-  CIMD_FETCH_LOCK_DURATION_MS: int(30_000, 1000, 600_000),
-  CIMD_FETCH_STALLED_INTERVAL_MS: int(30_000, 500, 600_000),
+  // Short, so that a killed fetcher's jobs run again within seconds (see lockDurationMs below).
+  CIMD_FETCH_LOCK_DURATION_MS: int(5000, 1000, 600_000),
+  CIMD_FETCH_STALLED_INTERVAL_MS: int(2500, 500, 600_000),
 });
 
 export interface FetcherConfig {
@@ -61,9 +62,17 @@ export interface FetcherConfig {
   /** A valid client whose document vanishes is declared gone only if it is still gone this much later. */
   goneConfirmDelayMs: number;
   /**
-   * BullMQ job lock of the fetch and webhook workers (renewed every half of it while a job runs),
-   * and how often they look for stalled jobs: a job of a killed fetcher runs again after about
-   * lockDurationMs + 2 × stalledIntervalMs.
+   * BullMQ job lock of the fetch and webhook workers, renewed every half of it while a job runs,
+   * and how often the fleet looks for jobs whose lock is gone (one check per interval across all
+   * fetchers). A killed fetcher's jobs go back to waiting at most lockDurationMs +
+   * stalledIntervalMs after the kill: 7.5 s by default, so that clients waiting on an
+   * authorization get their answer within 15 s (a fetch takes at most CIMD_FETCH_TIMEOUT_MS).
+   *
+   * The cost of a short lock: a fetcher that cannot renew for half of it (event loop blocked,
+   * Redis unreachable for 2.5 s) loses its jobs to another fetcher, which fetches the document
+   * again (the write-back is the same; the first result is dropped), and a job that loses its
+   * lock twice fails and is enqueued again by the next check. Renewals are one Redis call per
+   * fetcher per half lock, checks one per interval for the fleet.
    */
   lockDurationMs: number;
   stalledIntervalMs: number;

@@ -4,11 +4,13 @@
  */
 export * from './findings';
 export * from './client-id/client-id-url';
+export * from './client-id/idn-host';
 export * from './document/metadata-document';
 export * from './document/validate-document';
 export * from './document/document-changes';
 export * from './redirect-uri/redirect-uri';
 export * from './policy/tenant-policy';
+export * from './policy/webhook-url';
 export * from './authorize/authorize-decision';
 export * from './cache/cache-lifetime';
 export * from './cache/cache-entry';

@@ -7,7 +7,8 @@
  * inputs sent, passed = refused properly, fivexx = 5xx answers), `ssrf` (tried = vectors,
  * passed = blocked), `lost` (tried = items checked after a fault, passed = found; lost defaults
  * to tried - passed). Any category may report `fivexx` and `lost`; the run fails if either sums
- * above zero.
+ * above zero. Besides the counts, `timings` holds measured durations with their targets
+ * (`recordTiming`), printed one per line.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -30,6 +31,12 @@ interface StoredCounts {
   details: string[];
 }
 
+/** A measured duration with the target it is held to, printed by the summary. */
+export interface Timing {
+  ms: number;
+  target_ms: number;
+}
+
 export const RESULTS_DIR = join(__dirname, '..', 'results');
 
 /** The results file for a test file: `record(..., __filename)` and `record(..., 'faults-redis')` agree. */
@@ -38,15 +45,39 @@ export function resultsFile(file: string): string {
   return join(RESULTS_DIR, `${name}.json`);
 }
 
+type StoredResults = Partial<Record<ResultCategory, StoredCounts>> & { timings?: Record<string, Timing> };
+
+function readResults(target: string): StoredResults {
+  try {
+    return JSON.parse(readFileSync(target, 'utf8')) as StoredResults;
+  } catch {
+    return {};
+  }
+}
+
+function writeResults(target: string, data: StoredResults): void {
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(data, null, 2)}\n`);
+  renameSync(temporary, target);
+}
+
+/**
+ * A duration the summary prints on a line of its own (`<name>: 6.1 s (target 15 s)`), e.g. the
+ * time from a fetcher's SIGKILL until every waiting client is answered. `name` is the line's
+ * label; a second record under the same name replaces the first.
+ */
+export function recordTiming(name: string, timing: Timing, file: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const target = resultsFile(file);
+  const data = readResults(target);
+  data.timings = { ...data.timings, [name]: timing };
+  writeResults(target, data);
+}
+
 export function record(category: ResultCategory, counts: ResultCounts, file: string): void {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const target = resultsFile(file);
-  let data: Partial<Record<ResultCategory, StoredCounts>> = {};
-  try {
-    data = JSON.parse(readFileSync(target, 'utf8')) as typeof data;
-  } catch {
-    data = {};
-  }
+  const data = readResults(target);
   const lost = counts.lost ?? (category === 'lost' ? Math.max(0, counts.tried - counts.passed) : 0);
   const previous = data[category] ?? { tried: 0, passed: 0, fivexx: 0, lost: 0, details: [] };
   data[category] = {
@@ -56,7 +87,5 @@ export function record(category: ResultCategory, counts: ResultCounts, file: str
     lost: previous.lost + lost,
     details: [...previous.details, ...(counts.details ?? [])],
   };
-  const temporary = `${target}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(data, null, 2)}\n`);
-  renameSync(temporary, target);
+  writeResults(target, data);
 }

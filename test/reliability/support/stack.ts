@@ -159,6 +159,8 @@ export class ProcessStack {
         HOST: '127.0.0.1',
         PORT: String(this.gatewayPort),
         GRPC_PORT: String(this.grpcPort),
+        // Webhooks may name 443 and the ports the fetcher may reach here.
+        CIMD_WEBHOOK_ALLOWED_PORTS: [443, ...ports].join(','),
         ...o.gatewayEnv,
       },
       this.dir,

@@ -131,6 +131,8 @@ export function checkAuthorizationResponse(result: AuthorizeResponse): grpc.Chec
       tos_uri: client.tos_uri,
       policy_uri: client.policy_uri,
       redirect_host: client.redirect_host,
+      host_unicode: client.host_unicode,
+      host_punycode: client.host_punycode,
     },
     trust: trust && { level: trust.level, warnings: [...trust.warnings] },
     cache: cache && { status: cache.status, fetched_at: cache.fetched_at, expires_at: cache.expires_at },
