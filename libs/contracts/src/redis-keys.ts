@@ -43,9 +43,12 @@ export class RedisKeys {
     return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;
   }
 
-  /** A registered session's state, kept so a session check needs no database (SessionState). */
+  /**
+   * A registered session's state, kept so a session check needs no database (SessionState).
+   * Laid out as the revocation marks are (tag first, tenant last); a session is read alone.
+   */
   session(tenantId: string, sessionId: string): string {
-    return `${this.prefix}:session:${tenantId}:${clientKey(sessionId)}`;
+    return `${this.prefix}:session:{${clientKey(sessionId)}}:${tenantId}`;
   }
 
   /**
