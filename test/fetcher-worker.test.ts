@@ -315,7 +315,11 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     origin.json('/announced.json', doc('/announced.json'));
     const subscriber = new Redis(REDIS_URL);
     const messages: unknown[] = [];
-    subscriber.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message)));
+    // This client's announcements only: a retry of an earlier test's job may announce meanwhile.
+    subscriber.on('message', (_channel: string, message: string) => {
+      const parsed = JSON.parse(message) as { client_key?: string };
+      if (parsed.client_key === clientKey(id)) messages.push(parsed);
+    });
     await subscriber.subscribe(keys.fetchDone);
     try {
       await fetchNow(id);
