@@ -44,9 +44,10 @@ const reconnectOnReadonly = (err: Error): boolean => err.message.startsWith('REA
 /**
  * A new, unconnected client for `topology` in `role`.
  *
- * Cluster: `commands` gives up after a few redirections (MOVED, or a node's connection closed
- * while its replica is being promoted: ~0.6 s of retries), `waiting` keeps ioredis's 16; every
- * node connection takes the role's per-request retries (BullMQ requires `null` on a worker's).
+ * Cluster: `commands` gives up after six retries (MOVED, or a node's connection closed while its
+ * replica is being promoted: 100 ms apart, each after a refresh of the slot map), `waiting` keeps
+ * ioredis's 16; every node connection takes the role's per-request retries (BullMQ requires
+ * `null` on a worker's).
  */
 export function createRedisClient(topology: RedisTopology, role: ConnectionRole): RedisClient {
   const common: RedisOptions = { lazyConnect: true, disconnectTimeout: 200, ...roleOptions(role) };
