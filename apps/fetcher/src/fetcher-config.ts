@@ -1,6 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
-import { bool, ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
+import {
+  bool,
+  ConfigError,
+  Env,
+  gather,
+  int,
+  list,
+  logLevel,
+  nodeEnv,
+  parseEnv,
+  parseRedisEnv,
+  port,
+  RedisTopology,
+  redisPrefix,
+} from '@cimd/runtime';
 import { DEFAULT_MAX_JWKS_BYTES, DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -9,7 +23,6 @@ const FetcherEnv = z.object({
   NODE_ENV: nodeEnv,
   HOST: z.string().min(1).default('0.0.0.0'),
   FETCHER_PORT: port(3001),
-  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   CIMD_REDIS_PREFIX: redisPrefix,
   LOG_LEVEL: logLevel,
   CIMD_FETCH_TIMEOUT_MS: int(5000, 100, 60_000),
@@ -42,7 +55,8 @@ export interface FetcherConfig {
   host: string;
   /** Health and metrics only: the fetcher serves nothing else. */
   port: number;
-  redisUrl: string;
+  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
+  redis: RedisTopology;
   redisPrefix: string;
   logLevel: string;
   fetch: Omit<SafeFetchOptions, 'userAgent' | 'resolver'>;
@@ -82,8 +96,11 @@ export interface FetcherConfig {
 const OVERRIDES = ['CIMD_FETCH_RESOLVE', 'CIMD_FETCH_CA_FILE', 'CIMD_FETCH_ALLOW_CIDRS'] as const;
 
 export function loadFetcherConfig(env: Env): FetcherConfig {
-  const e = parseEnv(FetcherEnv, env);
   const problems: string[] = [];
+  const parsed = gather(problems, () => parseEnv(FetcherEnv, env));
+  const redis = gather(problems, () => parseRedisEnv(env));
+  if (!parsed || !redis) throw new ConfigError(problems);
+  const e = parsed;
   if (e.NODE_ENV === 'production') {
     for (const name of OVERRIDES) {
       if (env[name] !== undefined && env[name] !== '')
@@ -140,7 +157,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
     port: e.FETCHER_PORT,
-    redisUrl: e.REDIS_URL,
+    redis,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     fetch: {

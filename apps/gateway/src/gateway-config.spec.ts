@@ -15,7 +15,7 @@ describe('loadGatewayConfig', () => {
       host: '0.0.0.0',
       port: 3000,
       grpcPort: 50051,
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { mode: 'single', url: 'redis://127.0.0.1:6379' },
       revalidateIntervalMs: 30000,
       eventsClaimIdleMs: 60000,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/cimd',
@@ -68,7 +68,7 @@ describe('loadGatewayConfig', () => {
       host: '127.0.0.1',
       port: 8080,
       grpcPort: 9090,
-      redisUrl: 'rediss://cache.internal:6380/2',
+      redis: { mode: 'single', url: 'rediss://cache.internal:6380/2' },
       revalidateIntervalMs: 60000,
       eventsClaimIdleMs: 5000,
       databaseUrl: 'postgresql://app@db.internal/cimd',
@@ -144,6 +144,26 @@ describe('loadGatewayConfig', () => {
     expect(e.message).toMatch(/PORT: .*\(got "abc"\)/);
     expect(e.message).toMatch(/REDIS_URL: must be a redis or rediss URL \(got "http:\/\/x"\)/);
     expect(e.message).toMatch(/NODE_ENV: .*\(got "staging"\)/);
+  });
+
+  it('reads a Redis Cluster or a Sentinel set through the parser it shares with the fetcher (parseRedisEnv)', () => {
+    expect(load({ REDIS_CLUSTER_NODES: 'r0:6379,r1:6379', REDIS_PASSWORD: 'pw' }).redis).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'r0', port: 6379 },
+        { host: 'r1', port: 6379 },
+      ],
+      auth: { tls: false, password: 'pw' },
+    });
+    expect(load({ REDIS_SENTINELS: 's0:26379', REDIS_SENTINEL_MASTER: 'cimd' }).redis).toMatchObject({
+      mode: 'sentinel',
+      master: 'cimd',
+    });
+    const e = configError(() => load({ PORT: 'abc', REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's0:26379' }));
+    expect(e.problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^REDIS_URL, REDIS_SENTINELS: set exactly one of/),
+    ]);
   });
 
   describe('CIMD_ADMIN_TOKEN', () => {

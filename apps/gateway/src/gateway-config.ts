@@ -1,9 +1,24 @@
 import { Inject } from '@nestjs/common';
 import { DEFAULT_WEBHOOK_PORTS } from '@cimd/core';
-import { ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
+import {
+  ConfigError,
+  DEFAULT_REDIS_URL,
+  Env,
+  gather,
+  int,
+  list,
+  logLevel,
+  nodeEnv,
+  parseEnv,
+  parseRedisEnv,
+  port,
+  RedisTopology,
+  redisPrefix,
+  url,
+} from '@cimd/runtime';
 import { z } from 'zod';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export { DEFAULT_REDIS_URL };
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cimd';
 
 const GatewayEnv = z.object({
@@ -11,7 +26,6 @@ const GatewayEnv = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(3000),
   GRPC_PORT: port(50051),
-  REDIS_URL: url(DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
   DATABASE_URL: url(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
   LOG_LEVEL: logLevel,
   CIMD_REDIS_PREFIX: redisPrefix,
@@ -60,7 +74,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   grpcPort: number;
-  redisUrl: string;
+  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
+  redis: RedisTopology;
   databaseUrl: string;
   redisPrefix: string;
   logLevel: string;
@@ -93,16 +108,15 @@ export interface GatewayConfig {
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  let e: z.output<typeof GatewayEnv>;
-  try {
-    e = parseEnv(GatewayEnv, env);
-  } catch (err) {
+  const problems: string[] = [];
+  const e = gather(problems, () => parseEnv(GatewayEnv, env));
+  const redis = gather(problems, () => parseRedisEnv(env));
+  if (!e || !redis) {
     // Start-up errors end up in logs: never quote the admin token.
     const token = env.CIMD_ADMIN_TOKEN;
-    if (!(err instanceof ConfigError) || token === undefined) throw err;
-    const quoted = ` (got ${JSON.stringify(token)})`;
+    const quoted = token === undefined ? undefined : ` (got ${JSON.stringify(token)})`;
     throw new ConfigError(
-      err.problems.map((p) => (p.startsWith('CIMD_ADMIN_TOKEN:') ? p.replace(quoted, ' (value not shown)') : p)),
+      problems.map((p) => (quoted && p.startsWith('CIMD_ADMIN_TOKEN:') ? p.replace(quoted, ' (value not shown)') : p)),
     );
   }
   const publicUrl = new URL(e.CIMD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).toString().replace(/\/$/, '');
@@ -111,7 +125,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     host: e.HOST,
     port: e.PORT,
     grpcPort: e.GRPC_PORT,
-    redisUrl: e.REDIS_URL,
+    redis,
     databaseUrl: e.DATABASE_URL,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,

@@ -25,7 +25,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        RedisModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),
+        RedisModule.forRoot({ topology: config.redis, prefix: config.redisPrefix }),
         InfraModule.forRoot(config, logger),
         DatabaseModule.forRoot(config),
         HealthModule,

@@ -6,14 +6,16 @@
  * Categories: `faults` (tried = faults injected, passed = survived), `bad_inputs` (tried =
  * inputs sent, passed = refused properly, fivexx = 5xx answers), `ssrf` (tried = vectors,
  * passed = blocked), `lost` (tried = items checked after a fault, passed = found; lost defaults
- * to tried - passed). Any category may report `fivexx` and `lost`; the run fails if either sums
- * above zero. Besides the counts, `timings` holds measured durations with their targets
- * (`recordTiming`), printed one per line.
+ * to tried - passed), `redis_cluster` and `redis_sentinel` (tried = items acknowledged under
+ * load and checked after a primary was killed; `extra` holds the paths, failovers and checks of
+ * the summary line). Any category may report `fivexx` and `lost`; the run fails if either sums
+ * above zero. `extra` numbers are summed by name. Besides the counts, `timings` holds measured
+ * durations with their targets (`recordTiming`), printed one per line.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-export type ResultCategory = 'faults' | 'bad_inputs' | 'ssrf' | 'lost';
+export type ResultCategory = 'faults' | 'bad_inputs' | 'ssrf' | 'lost' | 'redis_cluster' | 'redis_sentinel';
 
 export interface ResultCounts {
   tried: number;
@@ -21,6 +23,7 @@ export interface ResultCounts {
   fivexx?: number;
   lost?: number;
   details?: string[];
+  extra?: Record<string, number>;
 }
 
 interface StoredCounts {
@@ -29,6 +32,7 @@ interface StoredCounts {
   fivexx: number;
   lost: number;
   details: string[];
+  extra?: Record<string, number>;
 }
 
 /** A measured duration with the target it is held to, printed by the summary. */
@@ -80,12 +84,15 @@ export function record(category: ResultCategory, counts: ResultCounts, file: str
   const data = readResults(target);
   const lost = counts.lost ?? (category === 'lost' ? Math.max(0, counts.tried - counts.passed) : 0);
   const previous = data[category] ?? { tried: 0, passed: 0, fivexx: 0, lost: 0, details: [] };
+  const extra = { ...previous.extra };
+  for (const [name, n] of Object.entries(counts.extra ?? {})) extra[name] = (extra[name] ?? 0) + n;
   data[category] = {
     tried: previous.tried + counts.tried,
     passed: previous.passed + counts.passed,
     fivexx: previous.fivexx + (counts.fivexx ?? 0),
     lost: previous.lost + lost,
     details: [...previous.details, ...(counts.details ?? [])],
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
   };
   writeResults(target, data);
 }

@@ -14,7 +14,7 @@ import {
 } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
 import { fetchClientMetadata, fetchKeySet, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
-import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
+import { ClientCacheRepository, EventRelayError, RedisPubSub } from '@cimd/store';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
@@ -96,6 +96,8 @@ export class ClientFetchService {
       return result;
     } catch (e) {
       if (e instanceof TransientFetchError) await this.announce(attempt.clientId, 'transient', false);
+      // The entry is written (its events wait in the outbox): waiting gateways may read it.
+      if (e instanceof EventRelayError) await this.announce(attempt.clientId, 'written', true);
       throw e;
     }
   }
@@ -121,6 +123,12 @@ export class ClientFetchService {
       reason: attempt.reason,
       attempt: attempt.attemptsMade + 1,
     });
+    // Events an earlier write left in the client's outbox go out before anything else.
+    const { entry: previous, outbox } = await this.cache.forWrite(clientId);
+    if (outbox.length > 0) {
+      await this.cache.relay(clientId, outbox);
+      log.info({ events: outbox.length }, 'relayed events an earlier write left in the outbox');
+    }
     if (attempt.attemptsMade === 0 && attempt.reason !== 'admin' && (await this.cooldown.active(clientId))) {
       this.metrics.jobs.inc({ outcome: 'cooldown' });
       log.debug('skipped: client is cooling down after repeated failures');
@@ -135,7 +143,6 @@ export class ClientFetchService {
       }
     }
 
-    const previous = await this.cache.get(clientId);
     if (answeredBefore(attempt, previous)) {
       this.metrics.jobs.inc({ outcome: 'already_fresh' });
       return { client_id: clientId, outcome: 'already_fresh', status: previous?.status, skipped: 'fresh' };

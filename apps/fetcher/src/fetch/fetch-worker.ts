@@ -1,7 +1,7 @@
 import { FETCH_BACKOFF_TYPE, FETCH_QUEUE, FetchJobData, FetchJobDataSchema, FetchJobResult } from '@cimd/contracts';
 import { fetchBackoffMs } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
-import { QueueWorkers } from '@cimd/store';
+import { EventRelayError, QueueWorkers } from '@cimd/store';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -74,9 +74,21 @@ export class FetchWorker implements OnApplicationBootstrap {
         await job.moveToDelayed(Date.now() + e.waitMs, token);
         throw new DelayedError();
       }
+      if (e instanceof EventRelayError) {
+        // The job is not done until its events are on the stream; waiting for the stream's
+        // server (a failover) uses up none of its attempts. The run that resumes it relays first.
+        this.logger.warn({ job_id: job.id, client_id: data.data.client_id, err: e.message }, 'relay retried shortly');
+        await job.moveToDelayed(Date.now() + relayRetryMs(job.attemptsStarted - job.attemptsMade), token);
+        throw new DelayedError();
+      }
       throw e;
     }
   }
+}
+
+/** 0.5 s, doubling with each run of the job that ended delayed, at most 10 s. */
+export function relayRetryMs(delayedRuns: number): number {
+  return Math.min(500 * 2 ** Math.max(0, delayedRuns - 1), 10_000);
 }
 
 /** BullMQ's backoff strategy: fetchBackoffMs from the job's configured delay, at least what Retry-After asked. */
