@@ -25,6 +25,29 @@ export class RedisKeys {
     return `${this.prefix}:fetch-failures:${clientKey(clientId)}`;
   }
 
+  /**
+   * The client's attempt log: its last fetch attempts, newest first (JSON FetchAttempt records,
+   * a bounded list with a time to live), for operators and the reason of a `pending` decision.
+   */
+  fetchAttempts(clientId: string): string {
+    return `${this.prefix}:fetch-attempts:${clientKey(clientId)}`;
+  }
+
+  /** The body of the client's last refused document, as text: shown to operators, never served as a document. */
+  refusedBody(clientId: string): string {
+    return `${this.prefix}:refused-body:${clientKey(clientId)}`;
+  }
+
+  /** Sorted set (score: time) of the clients whose last fetch failed transiently; bounded. */
+  get failingClients(): string {
+    return `${this.prefix}:clients-failing`;
+  }
+
+  /** Sorted set (score: since) of the valid clients awaiting the confirmation of a vanished or broken document; bounded. */
+  get suspectClients(): string {
+    return `${this.prefix}:clients-suspect`;
+  }
+
   /** Fetches started towards one origin in the current rate-limit window. */
   originWindow(origin: string, window: number): string {
     return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;

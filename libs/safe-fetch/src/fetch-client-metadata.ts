@@ -114,8 +114,9 @@ export async function fetchClientMetadata(
   }
 
   let json: unknown;
+  let text: string | undefined;
   try {
-    let text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     json = JSON.parse(text);
   } catch (e) {
@@ -125,11 +126,13 @@ export async function fetchClientMetadata(
       status,
       warnings,
       errors: [finding('document.not_json', `the document is not valid JSON: ${why}`)],
+      ...(text !== undefined ? { body: text } : {}),
     };
   }
   const check = validateMetadataDocument(json, { clientId });
   warnings.push(...check.warnings);
-  if (!check.valid || !check.document) return { outcome: 'invalid', status, warnings, errors: check.errors };
+  if (!check.valid || !check.document)
+    return { outcome: 'invalid', status, warnings, errors: check.errors, body: text };
   return {
     outcome: 'ok',
     document: check.document,

@@ -7,10 +7,12 @@ import {
   checkClientIdUrl,
   ClientIdUrlCheck,
   decideAuthorization,
-  DocumentCheck,
+  decideOnCachedEntry,
   evaluateClientIdPolicy,
   Finding,
   freshness,
+  pendingDecision,
+  PendingSituation,
   RuleCode,
   TenantPolicy,
 } from '@cimd/core';
@@ -18,6 +20,7 @@ import { InjectLogger } from '@cimd/runtime';
 import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { ClientSightings } from '../clients/client-sightings';
 import { logoUrl } from '../clients/clients.service';
 import { FetchRequests } from '../clients/fetch-requests';
 import { invalidRequest } from '../common/domain-error';
@@ -66,6 +69,7 @@ export class AuthorizeService implements OnModuleInit {
     private readonly policies: TenantPoliciesService,
     private readonly fetches: FetchRequests,
     private readonly pubsub: RedisPubSub,
+    private readonly sightings: ClientSightings,
     private readonly metrics: GatewayMetrics,
     @InjectConfig() private readonly config: GatewayConfig,
     @InjectLogger() private readonly logger: Logger,
@@ -89,6 +93,7 @@ export class AuthorizeService implements OnModuleInit {
   async check(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
     const result = await this.decide(tenantId, request);
     this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
+    this.sightings.record(tenantId, request, result);
     return result;
   }
 
@@ -110,14 +115,14 @@ export class AuthorizeService implements OnModuleInit {
       entry ??= (await this.copies.load(key, { clientId: request.client_id, url }))?.entry;
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'the client cache is unreachable');
-      return pending('The client cache is unreachable; try again shortly.');
+      return this.pending(request.client_id, 'cache_unreachable');
     }
 
     let status: CacheStatus = 'hit';
     if (!entry) {
       this.metrics.cache.inc({ result: 'miss' });
       entry = await this.fetchNow(request.client_id, 'miss', 0);
-      if (!entry) return pending("The client's metadata document could not be fetched in time; try again shortly.");
+      if (!entry) return this.pending(request.client_id, 'not_cached');
       status = 'fetched';
     } else {
       const now = Date.now();
@@ -152,9 +157,7 @@ export class AuthorizeService implements OnModuleInit {
             this.metrics.cache.inc({ result: 'stale' });
             status = 'stale';
           } else {
-            return pending(
-              "The client's metadata document has expired and could not be fetched again; try again shortly.",
-            );
+            return this.pending(request.client_id, 'expired');
           }
           break;
         }
@@ -217,24 +220,22 @@ export class AuthorizeService implements OnModuleInit {
     entry: CacheEntry,
     policy: TenantPolicy,
   ): AuthorizeResponse {
-    const document: DocumentCheck =
-      entry.status === 'valid' && entry.document
-        ? {
-            valid: true,
-            errors: [],
-            warnings: (entry.warnings ?? []).map((code) => ({ code, message: '' })),
-            document: entry.document,
-          }
-        : { valid: false, errors: entry.errors ?? [], warnings: [] };
-    const logo = entry.logo ? logoUrl(this.config.publicUrl, entry.logo.sha256) : undefined;
-    return decideAuthorization({
+    return decideOnCachedEntry({
       request,
       urlCheck,
-      document,
+      entry,
       policy,
-      ...(entry.first_seen_at !== undefined ? { firstSeenAt: entry.first_seen_at } : {}),
-      logoUrl: () => logo,
+      ...(entry.logo ? { logoUrl: logoUrl(this.config.publicUrl, entry.logo.sha256) } : {}),
     });
+  }
+
+  /**
+   * `pending`, with the reason of the client's last failed fetch and a retry hint from its attempt
+   * log: read only here, never on a decision made from the cache.
+   */
+  private async pending(clientId: string, situation: PendingSituation): Promise<AuthorizeResponse> {
+    const attempts = situation === 'cache_unreachable' ? [] : await this.cache.attempts(clientId).catch(() => []);
+    return pendingDecision(situation, attempts, Date.now());
   }
 
   private deny(
@@ -245,13 +246,4 @@ export class AuthorizeService implements OnModuleInit {
   ): AuthorizeResponse {
     return decideAuthorization({ request, urlCheck, document: { valid: false, errors, warnings: [] }, policy });
   }
-}
-
-function pending(description: string): AuthorizeResponse {
-  return {
-    decision: 'pending',
-    error: 'temporarily_unavailable',
-    error_description: description,
-    reason: 'client.pending',
-  };
 }
