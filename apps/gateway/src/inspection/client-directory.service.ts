@@ -190,7 +190,9 @@ export class ClientDirectoryService {
       ...(decision.trust?.warnings ?? []).map((code) => explain(code, 'trust')),
     ];
     const failure = lastFailure(attempts);
-    if (failure) findings.push(explain(failure.code, 'fetch', { message: failure.message ?? '' }));
+    // The last failure, unless the entry reports that very rule already.
+    if (failure && !findings.some((f) => f.code === failure.code))
+      findings.push(explain(failure.code, 'fetch', { message: failure.message ?? '' }));
 
     const stored = entry?.status === 'valid' ? entry.document : undefined;
     return {

@@ -65,7 +65,7 @@ export function pendingDecision(
   if (failure) {
     const when =
       dueIn === undefined ? 'The next check starts a new attempt.' : `The next attempt is due in ${dueIn} s.`;
-    description = `${PENDING_DESCRIPTIONS[situation]}: its last fetch failed (${failure.code}: ${failure.message}). ${when}`;
+    description = `${PENDING_DESCRIPTIONS[situation]}: its last fetch failed with ${failure.code}, ${failure.message ?? ''}. ${when}`;
   }
   const decision: AuthorizeDecision = {
     decision: 'pending',
