@@ -75,9 +75,7 @@ beforeAll(async () => {
     decision: 'deny',
     reason: 'document.invalid',
   });
-  expect(
-    (await check('acme', ids.partner, `https://other.test:${stack.origin.port}/callback`)).decision,
-  ).toBe('allow');
+  expect((await check('acme', ids.partner, `https://other.test:${stack.origin.port}/callback`)).decision).toBe('allow');
   expect(await check('acme', unresolvable, 'https://nowhere.invalid/callback')).toMatchObject({
     decision: 'pending',
     fetch_error: { code: 'fetch.dns_failed' },
@@ -162,14 +160,14 @@ describe('the console, signed in as the platform admin', () => {
     await expect(rules.textContent()).resolves.toContain('a known field has the wrong JSON type');
     await expect(rules.textContent()).resolves.toContain('redirect_uris');
     // The refused body is shown, its bad field marked.
-    await expect(page.locator('pre.json mark').first().textContent()).resolves.toContain('"https://client.test/callback"');
+    await expect(page.locator('pre.json mark').first().textContent()).resolves.toContain(
+      '"https://client.test/callback"',
+    );
     await accessible(page, '02-client-denied');
   });
 
   it('opens a client whose host does not resolve and reads fetch.dns_failed, with the next attempt', async () => {
-    await page.goto(
-      `${stack.url}/console#/client?tenant=acme&client_id=${encodeURIComponent(unresolvable)}`,
-    );
+    await page.goto(`${stack.url}/console#/client?tenant=acme&client_id=${encodeURIComponent(unresolvable)}`);
     const verdict = page.locator('.verdict');
     await verdict.getByText('pending', { exact: true }).waitFor();
     await expect(verdict.textContent()).resolves.toContain('fetch.dns_failed');

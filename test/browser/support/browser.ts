@@ -61,7 +61,9 @@ export async function openTab(browser: Browser): Promise<{ page: Page; problems:
   await page.exposeFunction('__cspViolation', (text: string) => problems.push(`CSP violation: ${text}`));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __cspViolation(t: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
+      (window as unknown as { __cspViolation(t: string): void }).__cspViolation(
+        `${e.violatedDirective} ${e.blockedURI}`,
+      );
     });
   });
   return { page, problems };
@@ -93,10 +95,9 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   const violations = await page.evaluate(
     async () =>
       (
-        await (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }).axe.run(
-          document,
-          { resultTypes: ['violations'] },
-        )
+        await (
+          window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }
+        ).axe.run(document, { resultTypes: ['violations'] })
       ).violations,
   );
   return (violations as AxeViolation[])
