@@ -21,7 +21,7 @@ const PNG = Buffer.from(
 let stack: GatewayStack;
 let browser: Browser;
 const keys: Record<string, string> = {};
-const ids: Record<string, string> = {};
+const ids = { good: '', broken: '', partner: '', globexOnly: '' };
 let unresolvable: string;
 
 async function check(tenant: string, clientId: string, redirectUri: string) {
@@ -141,7 +141,7 @@ describe('the console, signed in as the platform admin', () => {
     await signIn(page, stack.adminToken);
     await page.getByRole('cell', { name: /Notes for Teams/ }).waitFor();
     expect(page.url()).not.toContain(stack.adminToken);
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([stack.adminToken]);
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([stack.adminToken]);
     await accessible(page, '01-clients-fleet');
   });
 
@@ -183,7 +183,7 @@ describe('the console, signed in as the platform admin', () => {
     const logo = page.getByRole('img', { name: 'Logo of Notes for Teams' });
     await logo.waitFor();
     expect(await logo.getAttribute('src')).toMatch(/^\/v1\/logos\/[0-9a-f]{64}$/);
-    expect(await logo.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+    expect(await logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('refresh due');
     await accessible(page, '04-client-allowed');
     if (process.env.CIMD_UPDATE_DOCS_SCREENSHOT === '1') {
@@ -242,7 +242,7 @@ describe('the console, signed in as the platform admin', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${stack.url}/console#/clients?tenant=acme`);
     await page.getByRole('cell', { name: /Notes for Teams/ }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await accessible(page, '07-clients-phone');
     await page.setViewportSize({ width: 1280, height: 900 });

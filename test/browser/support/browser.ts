@@ -59,13 +59,9 @@ export async function openTab(browser: Browser): Promise<{ page: Page; problems:
     if (r.status() >= 400) problems.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
   await page.exposeFunction('__cspViolation', (text: string) => problems.push(`CSP violation: ${text}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window as unknown as { __cspViolation(t: string): void }).__cspViolation(
-        `${e.violatedDirective} ${e.blockedURI}`,
-      );
-    });
-  });
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => window.__cspViolation(e.violatedDirective + ' ' + e.blockedURI));",
+  );
   return { page, problems };
 }
 
@@ -90,17 +86,12 @@ interface AxeViolation {
 /** axe-core's serious and critical violations on the page as it is now. */
 export async function seriousViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  const source = (require('axe-core') as { source: string }).source;
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
-  const violations = await page.evaluate(
-    async () =>
-      (
-        await (
-          window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: unknown[] }> } }
-        ).axe.run(document, { resultTypes: ['violations'] })
-      ).violations,
+  const { source } = await import('axe-core');
+  if (!(await page.evaluate<boolean>("'axe' in window"))) await page.evaluate(source);
+  const violations = await page.evaluate<AxeViolation[]>(
+    "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)",
   );
-  return (violations as AxeViolation[])
+  return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
 }

@@ -206,7 +206,11 @@ export class ClientFetchService {
         await this.scheduleConfirmation(clientId, next.confirmInMs);
         await record(
           { kind: 'confirm', inMs: next.confirmInMs },
-          { failing: false, suspectSince: next.entry.suspect?.since ?? Date.now(), refusedBody: refusedBodyOf(outcome) },
+          {
+            failing: false,
+            suspectSince: next.entry.suspect?.since ?? Date.now(),
+            refusedBody: refusedBodyOf(outcome),
+          },
         );
         log.info({ outcome: next.outcome }, 'document vanished or broke; confirming later');
         return { client_id: clientId, outcome: next.outcome, status: 'valid', suspect: true };

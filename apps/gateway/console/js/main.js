@@ -18,10 +18,7 @@ let cleanup;
 /** Who the token is: { kind: 'admin', tenants: [...] } or { kind: 'tenant', tenant }. */
 async function loadSession() {
   const who = await api('GET', '/v1/whoami');
-  if (who.kind === 'admin') {
-    const { tenants } = await api('GET', '/v1/tenants');
-    return { kind: 'admin', tenants: tenants.map((t) => t.id) };
-  }
+  if (who.kind === 'admin') return { kind: 'admin', tenants: who.tenants.map((t) => t.id) };
   return { kind: 'tenant', tenant: who.tenant, tenants: [who.tenant] };
 }
 

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
+import { Authenticated } from '../common/auth/bearer-auth.guard';
 import type { Principal } from '../common/auth/principal';
 import { CurrentPrincipal } from '../common/auth/tenant-access.guard';
 import { ClientDirectoryRepository } from './client-directory.repository';
@@ -13,24 +13,36 @@ export class WhoamiController {
   constructor(private readonly directory: ClientDirectoryRepository) {}
 
   @Get('whoami')
-  @ApiOperation({ summary: 'The caller: the platform admin, or the tenant of this API key' })
+  @ApiOperation({
+    summary: 'The caller: the platform admin (with the tenants, at most 1000), or the tenant of this API key',
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
       required: ['kind'],
-      properties: { kind: { type: 'string', enum: ['admin', 'tenant'] }, tenant: { type: 'string' } },
+      properties: {
+        kind: { type: 'string', enum: ['admin', 'tenant'] },
+        tenant: { type: 'string', description: "the key's tenant" },
+        tenants: {
+          type: 'array',
+          description: "the admin's: every tenant by id, with the version of its policy",
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              created_at: { type: 'string', format: 'date-time' },
+              policy_version: { type: 'integer' },
+            },
+          },
+        },
+      },
     },
   })
-  whoami(@CurrentPrincipal() principal: Principal) {
-    return principal.kind === 'admin' ? { kind: 'admin' } : { kind: 'tenant', tenant: principal.tenantId };
-  }
-
-  @Get('tenants')
-  @AdminOnly()
-  @ApiOperation({ summary: 'The tenants (admin), by id, with the version of each policy (at most 1000)' })
-  async tenants() {
+  async whoami(@CurrentPrincipal() principal: Principal) {
+    if (principal.kind !== 'admin') return { kind: 'tenant', tenant: principal.tenantId };
     const rows = await this.directory.tenants(1000);
     return {
+      kind: 'admin',
       tenants: rows.map((t) => ({
         id: t.id,
         created_at: new Date(t.created_at).toISOString(),
