@@ -164,6 +164,12 @@ describe('the console, signed in as the platform admin', () => {
       '"https://client.test/callback"',
     );
     await accessible(page, '02-client-denied');
+    // README's picture: the answer to "why was this client refused?".
+    if (process.env.CIMD_UPDATE_DOCS_SCREENSHOT === '1') {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.screenshot({ path: join(__dirname, 'results', 'console.png') });
+      copyFileSync(join(__dirname, 'results', 'console.png'), join(__dirname, '..', '..', 'docs', 'console.png'));
+    }
   });
 
   it('opens a client whose host does not resolve and reads fetch.dns_failed, with the next attempt', async () => {
@@ -186,11 +192,6 @@ describe('the console, signed in as the platform admin', () => {
     expect(await logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('refresh due');
     await accessible(page, '04-client-allowed');
-    if (process.env.CIMD_UPDATE_DOCS_SCREENSHOT === '1') {
-      await page.setViewportSize({ width: 1280, height: 800 });
-      await page.screenshot({ path: join(__dirname, 'results', 'console.png') });
-      copyFileSync(join(__dirname, 'results', 'console.png'), join(__dirname, '..', '..', 'docs', 'console.png'));
-    }
   });
 
   it('validates a policy as it is typed and dry-runs it: which clients would now be refused, and why', async () => {
