@@ -38,6 +38,29 @@ export class RedisKeys {
     return `${this.prefix}:fetch-failures:${clientTag(clientId)}`;
   }
 
+  /**
+   * The client's attempt log: its last fetch attempts, newest first (JSON FetchAttempt records,
+   * a bounded list with a time to live), for operators and the reason of a `pending` decision.
+   */
+  fetchAttempts(clientId: string): string {
+    return `${this.prefix}:fetch-attempts:${clientTag(clientId)}`;
+  }
+
+  /** The body of the client's last refused document, as text: shown to operators, never served as a document. */
+  refusedBody(clientId: string): string {
+    return `${this.prefix}:refused-body:${clientTag(clientId)}`;
+  }
+
+  /** Sorted set (score: time) of the clients whose last fetch failed transiently; bounded. */
+  get failingClients(): string {
+    return `${this.prefix}:clients-failing:{client-index}`;
+  }
+
+  /** Sorted set (score: since) of the valid clients awaiting the confirmation of a vanished or broken document; bounded. */
+  get suspectClients(): string {
+    return `${this.prefix}:clients-suspect:{client-index}`;
+  }
+
   /** Fetches started towards one origin in the current rate-limit window. */
   originWindow(origin: string, window: number): string {
     return `${this.prefix}:origin-rate:${clientKey(origin)}:${window}`;
@@ -61,12 +84,12 @@ export class RedisKeys {
 
   /** A client assertion's jti, used once per tenant and client until the assertion expires. */
   assertionJti(tenantId: string, clientId: string, jti: string): string {
-    return `${this.prefix}:jti:${tenantId}:${clientKey(clientId)}:${clientKey(jti)}`;
+    return `${this.prefix}:jti:${clientTag(clientId)}:${tenantId}:${clientKey(jti)}`;
   }
 
   /** Set while a client's keys were fetched again for an unknown kid: at most one such fetch a minute, fleet-wide. */
   keysRefreshGate(clientId: string): string {
-    return `${this.prefix}:keys-refresh:${clientKey(clientId)}`;
+    return `${this.prefix}:keys-refresh:${clientTag(clientId)}`;
   }
 
   /** Pub/sub channel: a tenant event was recorded (WatchEvents streams them live). */

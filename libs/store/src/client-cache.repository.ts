@@ -1,4 +1,11 @@
-import { CacheEntry, ClientEvent, ClientEventSchema, parseCacheEntry } from '@cimd/core';
+import {
+  CacheEntry,
+  ClientEvent,
+  ClientEventSchema,
+  FetchAttempt,
+  parseCacheEntry,
+  parseFetchAttempts,
+} from '@cimd/core';
 import { EVENT_STREAM_MAXLEN, eventFields, RedisKeys } from '@cimd/contracts';
 import { Injectable } from '@nestjs/common';
 import type { RedisClient } from './redis-connections';
@@ -28,10 +35,29 @@ export class EventRelayError extends Error {
   }
 }
 
+/** How much fetch history Redis keeps per client and fleet-wide. */
+export const ATTEMPT_LOG = {
+  /** Attempts kept per client, newest first. */
+  perClient: 10,
+  /** How long a client's attempt log (and its refused body) outlives its last attempt. */
+  ttlMs: 24 * 3600_000,
+  /** Clients kept in each of the failing and suspect indexes (the most recent). */
+  indexed: 5000,
+} as const;
+
+/** What one attempt leaves in the fleet-wide indexes: failing (a transient failure), suspect (since when). */
+export interface AttemptStanding {
+  failing: boolean;
+  suspectSince?: number;
+  /** The refused document's text to keep for operators; null to drop the one kept; undefined leaves it. */
+  refusedBody?: string | null;
+}
+
 /**
  * The shared client cache in Redis: one entry per client_id (CacheEntry, JSON), the logos
- * the entries point at, and the events the fetcher writes with an entry. The only code that
- * touches these keys.
+ * the entries point at, the events the fetcher writes with an entry, and, for operators, each
+ * client's attempt log and the fleet-wide indexes of failing and suspect clients. The only code
+ * that touches these keys.
  *
  * An entry and its events land together or not at all, and every event reaches the client
  * event stream at least once. On one server a transaction holds both. In a Redis Cluster the
@@ -124,6 +150,76 @@ export class ClientCacheRepository {
   /** Replace the entry, keeping its time to live (a note on it: suspect, last error). */
   async note(entry: CacheEntry): Promise<void> {
     await this.redis.set(this.keys.clientEntry(entry.client_id), JSON.stringify(entry), 'KEEPTTL');
+  }
+
+  /**
+   * Append one fetch attempt to the client's log (bounded, with a time to live), and keep the
+   * failing and suspect indexes in step with it: together or not at all.
+   */
+  async recordAttempt(clientId: string, attempt: FetchAttempt, standing: AttemptStanding): Promise<void> {
+    const log = this.keys.fetchAttempts(clientId);
+    const horizon = attempt.at - ATTEMPT_LOG.ttlMs;
+    // The client's keys share its slot; the two indexes share theirs: two transactions in a cluster.
+    const client = this.redis
+      .multi()
+      .lpush(log, JSON.stringify(attempt))
+      .ltrim(log, 0, ATTEMPT_LOG.perClient - 1)
+      .pexpire(log, ATTEMPT_LOG.ttlMs);
+    if (standing.refusedBody === null) client.del(this.keys.refusedBody(clientId));
+    else if (standing.refusedBody !== undefined)
+      client.set(this.keys.refusedBody(clientId), standing.refusedBody, 'PX', ATTEMPT_LOG.ttlMs);
+    const index = this.redis.multi();
+    if (standing.failing) index.zadd(this.keys.failingClients, attempt.at, clientId);
+    else index.zrem(this.keys.failingClients, clientId);
+    if (standing.suspectSince !== undefined) index.zadd(this.keys.suspectClients, standing.suspectSince, clientId);
+    else index.zrem(this.keys.suspectClients, clientId);
+    for (const key of [this.keys.failingClients, this.keys.suspectClients]) {
+      index.zremrangebyscore(key, '-inf', horizon);
+      index.zremrangebyrank(key, 0, -(ATTEMPT_LOG.indexed + 1));
+    }
+    for (const result of await Promise.all([client.exec(), index.exec()])) {
+      const failed = result?.find(([err]) => err);
+      if (!result || failed)
+        throw new Error(`recording the fetch attempt failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
+    }
+  }
+
+  /** The client's recent fetch attempts, newest first. */
+  async attempts(clientId: string): Promise<FetchAttempt[]> {
+    return parseFetchAttempts(await this.redis.lrange(this.keys.fetchAttempts(clientId), 0, ATTEMPT_LOG.perClient - 1));
+  }
+
+  /** The latest attempt of each client, in the order asked (one round trip). */
+  async latestAttempts(clientIds: readonly string[]): Promise<(FetchAttempt | undefined)[]> {
+    if (clientIds.length === 0) return [];
+    // In a cluster the logs are in their clients' slots: one LINDEX each, not one pipeline.
+    const raw = this.redis.isCluster
+      ? await Promise.all(clientIds.map((id) => this.redis.lindex(this.keys.fetchAttempts(id), 0)))
+      : (
+          (await this.redis.pipeline(clientIds.map((id) => ['lindex', this.keys.fetchAttempts(id), '0'])).exec()) ?? []
+        ).map(([, value]) => value);
+    return raw.map((value) => (typeof value === 'string' ? parseFetchAttempts([value])[0] : undefined));
+  }
+
+  /** The text of the client's last refused document, if one is kept. */
+  async refusedBody(clientId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.refusedBody(clientId))) ?? undefined;
+  }
+
+  /** Every client in the failing or the suspect index (each bounded), most recent first. */
+  async indexedClients(index: 'failing' | 'suspect'): Promise<string[]> {
+    const key = index === 'failing' ? this.keys.failingClients : this.keys.suspectClients;
+    return this.redis.zrevrange(key, 0, ATTEMPT_LOG.indexed - 1);
+  }
+
+  /** For each client, whether it is in the failing and the suspect index (one round trip). */
+  async standings(clientIds: readonly string[]): Promise<{ failing: boolean; suspect: boolean }[]> {
+    if (clientIds.length === 0) return [];
+    const [failing, suspect] = await Promise.all([
+      this.redis.zmscore(this.keys.failingClients, ...clientIds),
+      this.redis.zmscore(this.keys.suspectClients, ...clientIds),
+    ]);
+    return clientIds.map((_, i) => ({ failing: failing[i] !== null, suspect: suspect[i] !== null }));
   }
 
   async logo(sha256: string): Promise<StoredLogo | undefined> {

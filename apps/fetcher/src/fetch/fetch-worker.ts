@@ -65,6 +65,8 @@ export class FetchWorker implements OnApplicationBootstrap {
         clientId: data.data.client_id,
         reason: data.data.reason,
         attemptsMade: job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        backoffDelayMs: backoffDelayOf(job.opts),
         requestedAt: job.timestamp,
         ...(job.id ? { jobId: job.id } : {}),
         resumed: job.attemptsStarted > job.attemptsMade + 1,
@@ -91,18 +93,26 @@ export function relayRetryMs(delayedRuns: number): number {
   return Math.min(500 * 2 ** Math.max(0, delayedRuns - 1), 10_000);
 }
 
-/** BullMQ's backoff strategy: fetchBackoffMs from the job's configured delay, at least what Retry-After asked. */
+/** The job's configured backoff delay (2 s unless its options say otherwise). */
+function backoffDelayOf(opts: { backoff?: unknown } | undefined): number {
+  const configured = opts?.backoff;
+  return typeof configured === 'object' && configured && 'delay' in configured
+    ? Number((configured as { delay?: number }).delay ?? 2000)
+    : 2000;
+}
+
+/**
+ * BullMQ's backoff strategy: the backoff the fetch already computed (and recorded in the attempt
+ * log), or fetchBackoffMs from the job's configured delay, at least what Retry-After asked.
+ */
 export function backoff(
   attemptsMade: number,
   type?: string,
   err?: Error,
   job?: { opts?: { backoff?: unknown } },
 ): number {
-  const configured = job?.opts?.backoff;
-  const delay =
-    typeof configured === 'object' && configured && 'delay' in configured
-      ? Number((configured as { delay?: number }).delay ?? 2000)
-      : 2000;
+  const delay = backoffDelayOf(job?.opts);
   if (type !== FETCH_BACKOFF_TYPE && type !== undefined) return fetchBackoffMs(attemptsMade, delay);
+  if (err instanceof TransientFetchError && err.backoffMs !== undefined) return err.backoffMs;
   return fetchBackoffMs(attemptsMade, delay, err instanceof TransientFetchError ? (err.retryAfterMs ?? 0) : 0);
 }

@@ -136,6 +136,8 @@ export function checkAuthorizationResponse(result: AuthorizeResponse): grpc.Chec
     },
     trust: trust && { level: trust.level, warnings: [...trust.warnings] },
     cache: cache && { status: cache.status, fetched_at: cache.fetched_at, expires_at: cache.expires_at },
+    fetch_error: result.fetch_error && { ...result.fetch_error },
+    retry_after_seconds: result.retry_after_seconds,
   };
 }
 

@@ -65,6 +65,10 @@ export interface AuthorizeDecision {
   redirect?: boolean;
   client?: ClientDisplay;
   trust?: { level: TrustLevel; warnings: RuleCode[] };
+  /** On `pending`: why the client's last fetch failed (fetch.dns_failed, fetch.timeout, …), when known. */
+  fetch_error?: { code: RuleCode; message: string; at: string };
+  /** On `pending`: seconds after which a new check may get another answer. */
+  retry_after_seconds?: number;
 }
 
 export interface AuthorizeInput {
