@@ -33,6 +33,7 @@ import {
   assertionTraps,
   claimsAreValid,
   JWT_BEARER,
+  ODD_BUT_VALID,
 } from './support/assertions';
 import { documentFor, serveDocument } from './support/origin';
 import { record } from './support/results';
@@ -231,6 +232,7 @@ describe('gRPC API under bad input', () => {
 
   it('AuthenticateClient with attacker-written assertions: traps, random and mutated JWTs (SPEC-NOTES 27)', async () => {
     const accepted = new Set<string>();
+    const authenticated: string[] = [];
     const authenticate = async (input: string, assertion: string) => {
       const r = await unary(
         client,
@@ -243,6 +245,7 @@ describe('gRPC API under bad input', () => {
       if (r.code === grpc.status.OK && !res?.authenticated && !/^[a-z_]+(\.[a-z_]+)+$/.test(res?.reason ?? ''))
         tally.add('AuthenticateClient (assertion)', input, `refused without a rule code: ${show(res?.reason)}`);
       if (!res?.authenticated) return;
+      authenticated.push(input);
       const why = claimsAreValid(assertion, pkjwt, [AS.issuer, AS.token_endpoint]);
       if (why) tally.add('AuthenticateClient (assertion)', input, `authenticated although ${why}`);
       const jti = String(JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString()).jti);
@@ -250,7 +253,7 @@ describe('gRPC API under bad input', () => {
       accepted.add(jti);
     };
     for (const [name, token] of await assertionTraps(signer)) await authenticate(name, token);
-    expect(accepted.size).toBe(0);
+    expect(authenticated).toEqual(ODD_BUT_VALID);
     const good = await signer.valid();
     await fc.assert(
       fc.asyncProperty(
