@@ -12,6 +12,11 @@
  *   block. No framework, no schema library, no metrics, no guard. An uncached client is
  *   answered "pending": the baseline never fetches.
  *
+ * POST /v1/tenants/{t}/clients/authenticate — jose verifying a client assertion and nothing more:
+ *   the bearer token as above, the JSON body parsed, `jwtVerify` with the client's key set (read
+ *   from its cache entry once, then held in memory), the same algorithms, issuer, subject,
+ *   audience, lifetime and skew as the gateway's rules. No jti store, no policy, no metrics.
+ *
  * POST /inline/check — what a peer without a fetcher does on the request path: fetch the
  *   document now with @cimd/safe-fetch (the same client and options as the fetcher), validate
  *   it, decide. Nothing is cached.
@@ -21,12 +26,14 @@ const { createHash, timingSafeEqual } = require('node:crypto');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const Redis = require('ioredis');
+const jose = require('jose');
 const { contracts, core, safeFetch } = require('../lib/dist');
 
 const env = process.env;
 const keys = new contracts.RedisKeys(env.CIMD_REDIS_PREFIX);
 const redis = new Redis(env.REDIS_URL || 'redis://127.0.0.1:6379');
-const policy = core.parseTenantPolicy({}).policy;
+const authorizationServer = { issuer: env.BENCH_ISSUER, token_endpoint: env.BENCH_TOKEN_ENDPOINT };
+const policy = core.parseTenantPolicy(env.BENCH_ISSUER ? authorizationServer : {}).policy;
 const sha256 = (s) => createHash('sha256').update(s).digest();
 const tokenHash = sha256(env.BENCH_TOKEN || '');
 const publicUrl = `http://127.0.0.1:${env.PORT}`;
@@ -126,7 +133,45 @@ async function inline(body) {
   return core.decideAuthorization({ request: body, document, policy });
 }
 
+/** Key sets by client_id: read from the cache entry on first use, then held. */
+const keySets = new Map();
+
+async function keySetOf(clientId) {
+  let keySet = keySets.get(clientId);
+  if (!keySet) {
+    const entry = core.parseCacheEntry(await redis.get(keys.clientEntry(clientId)));
+    const jwks = entry?.document?.jwks ?? entry?.keys?.jwks;
+    if (!jwks) return undefined;
+    keySet = jose.createLocalJWKSet(jwks);
+    keySets.set(clientId, keySet);
+  }
+  return keySet;
+}
+
+async function authenticate(raw) {
+  const body = JSON.parse(raw);
+  if (typeof body.client_id !== 'string' || body.client_assertion_type !== core.JWT_BEARER_ASSERTION_TYPE)
+    return { authenticated: false, error: 'invalid_client' };
+  const keySet = await keySetOf(body.client_id);
+  if (!keySet) return { authenticated: false, error: 'invalid_client', reason: 'client.pending' };
+  try {
+    await jose.jwtVerify(body.client_assertion, keySet, {
+      algorithms: [...core.ASSERTION_ALGS],
+      issuer: body.client_id,
+      subject: body.client_id,
+      audience: [authorizationServer.issuer, authorizationServer.token_endpoint],
+      requiredClaims: ['exp', 'jti'],
+      maxTokenAge: policy.max_assertion_lifetime_seconds,
+      clockTolerance: 60,
+    });
+    return { authenticated: true, method: 'private_key_jwt' };
+  } catch (e) {
+    return { authenticated: false, error: 'invalid_client', error_description: e.message };
+  }
+}
+
 const CHECK_PATH = /^\/v1\/tenants\/[^/]+\/authorize\/check$/;
+const AUTHENTICATE_PATH = /^\/v1\/tenants\/[^/]+\/clients\/authenticate$/;
 
 // The same event-loop stall measure as the gateway's prom-client gauge (resolution 10 ms,
 // reset on every read), so the two servers' longest stalls in a window compare like for like.
@@ -139,6 +184,18 @@ const server = http.createServer((req, res) => {
     const maxMs = loopDelay.max / 1e6;
     loopDelay.reset();
     return send(res, 200, { max_ms: maxMs });
+  }
+  if (req.method === 'POST' && AUTHENTICATE_PATH.test(req.url)) {
+    if (!authorized(req)) return send(res, 401, { error: 'invalid_token' });
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () =>
+      authenticate(Buffer.concat(chunks).toString('utf8')).then(
+        (answer) => send(res, 200, answer),
+        (e) => send(res, 400, { error: 'invalid_request', error_description: e.message }),
+      ),
+    );
+    return;
   }
   const route =
     req.method !== 'POST' ? null : CHECK_PATH.test(req.url) ? hit : req.url === '/inline/check' ? inline : null;

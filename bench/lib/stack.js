@@ -26,6 +26,8 @@ const BASELINE_MAIN = path.join(__dirname, '..', 'baseline', 'server.js');
 const SPREAD_HOSTS = Array.from({ length: 16 }, (_, i) => `h${i}.bench.test`);
 const HOSTS = [...SPREAD_HOSTS, 'miss.bench.test', 'herd.bench.test', 'revoke.bench.test'];
 const TENANT = 'bench';
+/** The bench tenant's authorization server, for client authentication (assertions' audience). */
+const AUTHORIZATION_SERVER = { issuer: 'https://as.bench.test', token_endpoint: 'https://as.bench.test/token' };
 
 const { freePort } = testing;
 
@@ -56,6 +58,7 @@ class BenchStack {
     this.databaseUrl = db.toString();
     this.adminToken = randomBytes(24).toString('base64url');
     this.tenant = TENANT;
+    this.authorizationServer = AUTHORIZATION_SERVER;
     this.hosts = HOSTS;
     this.spreadHosts = SPREAD_HOSTS;
     this.stopped = false;
@@ -142,7 +145,7 @@ class BenchStack {
       waitReady(`http://127.0.0.1:${fetcherPort}/readyz`, this.fetcher),
     ]);
 
-    await this.admin('POST', '/v1/tenants', { id: TENANT });
+    await this.admin('POST', '/v1/tenants', { id: TENANT, policy: AUTHORIZATION_SERVER });
     this.apiKey = (await this.admin('POST', `/v1/tenants/${TENANT}/keys`)).key;
 
     this.baseline = this.spawn('baseline', BASELINE_MAIN, {
@@ -150,6 +153,8 @@ class BenchStack {
       REDIS_URL: this.redisUrl,
       CIMD_REDIS_PREFIX: this.prefix,
       BENCH_TOKEN: this.apiKey,
+      BENCH_ISSUER: AUTHORIZATION_SERVER.issuer,
+      BENCH_TOKEN_ENDPOINT: AUTHORIZATION_SERVER.token_endpoint,
       FETCH_ALLOWED_PORTS: String(this.originPort),
       FETCH_RESOLVE: this.resolveSpec,
       FETCH_CA_FILE: this.caFile,

@@ -24,7 +24,18 @@ import {
   unaryBytes,
   watch,
 } from './support/grpc-client';
-import { serveDocument } from './support/origin';
+import {
+  arbClaimChanges,
+  arbJwtShaped,
+  arbMutation,
+  AssertionSigner,
+  assertionSigner,
+  assertionTraps,
+  claimsAreValid,
+  JWT_BEARER,
+  ODD_BUT_VALID,
+} from './support/assertions';
+import { documentFor, serveDocument } from './support/origin';
 import { record } from './support/results';
 import { ADMIN_TOKEN, ProcessStack } from './support/stack';
 
@@ -41,6 +52,9 @@ let stack: ProcessStack;
 let client: grpc.Client;
 let acmeKey: string;
 let cached: string;
+let pkjwt: string;
+let signer: AssertionSigner;
+const AS = { issuer: 'https://as.fuzz.test', token_endpoint: 'https://as.fuzz.test/token' };
 const ADMIN = `Bearer ${ADMIN_TOKEN}`;
 
 /** The fields of each request message, and a valid request. */
@@ -51,6 +65,7 @@ const FIELDS: Record<string, string[]> = {
   CheckSession: ['tenant', 'session_id'],
   RevokeSession: ['tenant', 'session_id'],
   WatchEvents: ['tenant', 'after_id'],
+  AuthenticateClient: ['tenant', 'client_id', 'client_assertion_type', 'client_assertion'],
 };
 
 let revocable = 0;
@@ -72,6 +87,8 @@ function validRequest(rpc: string): Record<string, string> {
       return { tenant: 'acme', session_id: 's1' };
     case 'RevokeSession':
       return { tenant: 'acme', session_id: `g-${Math.max(0, revocable - 1)}` };
+    case 'AuthenticateClient':
+      return { tenant: 'acme', client_id: cached };
     default:
       return { tenant: 'acme', after_id: '0' };
   }
@@ -137,6 +154,14 @@ beforeAll(async () => {
   await warmClient(stack, 'acme', cached);
   await stack.expect(201, 'POST', '/v1/tenants/acme/sessions', { session_id: 's1', client_id: cached });
   client = gatewayClient(stack.grpcPort);
+  pkjwt = stack.clientId('/pkjwt.json');
+  signer = assertionSigner(pkjwt, AS.token_endpoint);
+  stack.origin.json(
+    '/pkjwt.json',
+    documentFor(pkjwt, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [signer.jwk] } }),
+  );
+  await stack.expect(200, 'PUT', '/v1/tenants/acme/policy', AS);
+  await warmClient(stack, 'acme', pkjwt);
   process.stdout.write(`  fuzz-grpc: FUZZ_SEED=${FUZZ_SEED}\n`);
 }, 120_000);
 
@@ -204,6 +229,46 @@ describe('gRPC API under bad input', () => {
     expect(tally.list(mark)).toEqual([]);
     await expectAlive();
   }, 180_000);
+
+  it('AuthenticateClient with attacker-written assertions: traps, random and mutated JWTs (SPEC-NOTES 27)', async () => {
+    const accepted = new Set<string>();
+    const authenticated: string[] = [];
+    const authenticate = async (input: string, assertion: string) => {
+      const r = await unary(
+        client,
+        'AuthenticateClient',
+        { tenant: 'acme', client_id: pkjwt, client_assertion_type: JWT_BEARER, client_assertion: assertion },
+        authMetadata(`Bearer ${acmeKey}`),
+      );
+      judge('AuthenticateClient (assertion)', input, r, { oversized: assertion.length > 60_000 });
+      const res = r.response as { authenticated?: boolean; reason?: string } | undefined;
+      if (r.code === grpc.status.OK && !res?.authenticated && !/^[a-z_]+(\.[a-z_]+)+$/.test(res?.reason ?? ''))
+        tally.add('AuthenticateClient (assertion)', input, `refused without a rule code: ${show(res?.reason)}`);
+      if (!res?.authenticated) return;
+      authenticated.push(input);
+      const why = claimsAreValid(assertion, pkjwt, [AS.issuer, AS.token_endpoint]);
+      if (why) tally.add('AuthenticateClient (assertion)', input, `authenticated although ${why}`);
+      const jti = String(JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString()).jti);
+      if (accepted.has(jti)) tally.add('AuthenticateClient (assertion)', input, `jti ${show(jti)} used twice`);
+      accepted.add(jti);
+    };
+    for (const [name, token] of await assertionTraps(signer)) await authenticate(name, token);
+    expect(authenticated).toEqual(ODD_BUT_VALID);
+    const good = await signer.valid();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), arbJwtShaped, arbMutation(good), arbClaimChanges),
+        async (input: string | Record<string, unknown>) => {
+          const token = typeof input === 'string' ? input : await signer.sign(input);
+          await authenticate(typeof input === 'string' ? show(input) : `signed claims ${show(input)}`, token);
+          return true;
+        },
+      ),
+      { ...FUZZ_LIMITS, numRuns: 1500, seed: FUZZ_SEED },
+    );
+    expect(tally.list(mark)).toEqual([]);
+    await expectAlive();
+  }, 120_000);
 
   // (Two `authorization` values cannot be sent: Node's HTTP/2 refuses them on the client side.)
   it('bad, missing and malformed tokens in the metadata of every RPC', async () => {

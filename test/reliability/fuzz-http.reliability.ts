@@ -21,7 +21,18 @@ import {
   unreadable,
   weirdStrings,
 } from './support/bad-input';
-import { serveDocument } from './support/origin';
+import {
+  arbClaimChanges,
+  arbJwtShaped,
+  arbMutation,
+  AssertionSigner,
+  assertionSigner,
+  assertionTraps,
+  claimsAreValid,
+  JWT_BEARER,
+  ODD_BUT_VALID,
+} from './support/assertions';
+import { documentFor, serveDocument } from './support/origin';
 import { record } from './support/results';
 import { ADMIN_TOKEN, ProcessStack } from './support/stack';
 
@@ -38,6 +49,10 @@ let stack: ProcessStack;
 let port: number;
 let acmeKey: string;
 let cached: string;
+/** A private_key_jwt client of acme, with its key at jwks_uri, and what acme's AS is called. */
+let pkjwt: string;
+let signer: AssertionSigner;
+const AS = { issuer: 'https://as.fuzz.test', token_endpoint: 'https://as.fuzz.test/token' };
 
 const bearer = (token: string) => `Bearer ${token}`;
 const ADMIN = bearer(ADMIN_TOKEN);
@@ -59,8 +74,11 @@ interface Params {
   session: string;
   key: string;
   logo: string;
+  file: string;
   query: string;
 }
+
+const PATH_PARAMS = ['tenant', 'session', 'key', 'logo', 'file'] as const;
 
 const ROUTES: Route[] = [
   { name: 'POST /v1/tenants', method: 'POST', path: () => '/v1/tenants', body: () => ({ id: 'fuzz-new' }) },
@@ -116,14 +134,69 @@ const ROUTES: Route[] = [
   },
   { name: 'GET deliveries', method: 'GET', path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/webhooks/deliveries` },
   { name: 'GET logo', method: 'GET', path: (p) => `/v1/logos/${p.logo ?? '0'.repeat(64)}`, open: true },
+  {
+    name: 'POST clients/authenticate',
+    method: 'POST',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/clients/authenticate`,
+    body: () => ({ client_id: cached }),
+  },
+  {
+    name: 'GET authorization-server-metadata',
+    method: 'GET',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/authorization-server-metadata`,
+  },
+  {
+    name: 'GET clients/attempts',
+    method: 'GET',
+    path: (p) => `/v1/clients/attempts${p.query ?? `?client_id=${percentEncode(cached)}`}`,
+  },
+  { name: 'GET clients/list', method: 'GET', path: (p) => `/v1/clients/list${p.query ?? '?limit=5'}` },
+  {
+    name: 'GET tenant clients',
+    method: 'GET',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/clients${p.query ?? '?q=cached&status=valid'}`,
+  },
+  {
+    name: 'GET tenant clients/inspect',
+    method: 'GET',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/clients/inspect${p.query ?? `?client_id=${percentEncode(cached)}`}`,
+  },
+  {
+    name: 'GET tenant clients/events',
+    method: 'GET',
+    path: (p) =>
+      `/v1/tenants/${p.tenant ?? 'acme'}/clients/events${p.query ?? `?client_id=${percentEncode(cached)}&limit=5`}`,
+  },
+  {
+    name: 'POST policy/validate',
+    method: 'POST',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/policy/validate`,
+    body: () => ({ deny_hosts: ['evil.test'] }),
+  },
+  {
+    name: 'POST policy/dry-run',
+    method: 'POST',
+    path: (p) => `/v1/tenants/${p.tenant ?? 'acme'}/policy/dry-run`,
+    body: () => ({ deny_hosts: ['evil.test'] }),
+  },
+  { name: 'GET whoami', method: 'GET', path: () => '/v1/whoami' },
+  { name: 'GET console', method: 'GET', path: () => '/console', open: true },
+  { name: 'GET console file', method: 'GET', path: (p) => `/console/${p.file ?? 'console.css'}`, open: true },
+  { name: 'GET console script', method: 'GET', path: (p) => `/console/js/${p.file ?? 'main.js'}`, open: true },
+  { name: 'GET console page', method: 'GET', path: (p) => `/console/js/pages/${p.file ?? 'clients.js'}`, open: true },
 ];
+/**
+ * Routes that answer with a stream: fuzzed only with input that must be refused (a valid
+ * request would keep its connection open), in their own test.
+ */
+const STREAM_ROUTES = ['GET /v1/tenants/{tenant}/events/stream'];
 const BODY_ROUTES = ROUTES.filter((r) => r.body);
 const AUTH_ROUTES = ROUTES.filter((r) => !r.open);
 const route = (name: string) => ROUTES.find((r) => r.name === name) as Route;
 
 async function hit(name: string, input: string, r: RawRequest, options: { allow2xx?: boolean } = {}) {
   const res = { ...(await send(port, r)), method: r.method };
-  let problem = judgeHttp(res, options) ?? judgeDecision(res);
+  let problem = judgeHttp(res, options) ?? judgeDecision(res) ?? judgeAuthentication(res);
   if (problem && res.status >= 500) problem += ` (gateway: ${lastGatewayError()})`;
   tally.add(name, input, problem, res.status);
   return res;
@@ -148,12 +221,30 @@ function lastGatewayError(): string {
 /** An authorize check answered 200 with a denial or "pending" names the error and says why. */
 function judgeDecision(r: RawResponse): string | undefined {
   const b = r.body as { decision?: unknown; error?: unknown; error_description?: unknown } | undefined;
-  if (r.status !== 200 || !b || typeof b !== 'object' || b.decision === undefined) return undefined;
+  // (An inspection answer holds its decision as an object: judged by its own schema, not here.)
+  if (r.status !== 200 || !b || typeof b !== 'object' || b.decision === undefined || typeof b.decision === 'object')
+    return undefined;
   if (b.decision === 'allow') return undefined;
   if (b.decision !== 'deny' && b.decision !== 'pending') return `decision ${JSON.stringify(b.decision)}`;
   if (typeof b.error !== 'string' || !/^[a-z_]+$/.test(b.error)) return `${b.decision} without an error`;
   const why = unreadable(b.error_description);
   return why ? `${b.decision}: ${why}` : undefined;
+}
+
+/** A client authentication answered 200 says whether, and when not, why in a rule code. */
+function judgeAuthentication(r: RawResponse): string | undefined {
+  const b = r.body as
+    | { authenticated?: unknown; method?: unknown; error?: unknown; error_description?: unknown; reason?: unknown }
+    | undefined;
+  if (r.status !== 200 || !b || typeof b !== 'object' || b.authenticated === undefined) return undefined;
+  if (b.authenticated === true)
+    return b.method === 'none' || b.method === 'private_key_jwt' ? undefined : `authenticated by ${show(b.method)}`;
+  if (b.authenticated !== false) return `authenticated: ${show(b.authenticated)}`;
+  if (typeof b.error !== 'string' || !/^[a-z_]+$/.test(b.error)) return 'refused without an error';
+  if (typeof b.reason !== 'string' || !/^[a-z_]+(\.[a-z_]+)+$/.test(b.reason))
+    return `refused without a rule code: ${show(b.reason)}`;
+  const why = unreadable(b.error_description);
+  return why ? `refused: ${why}` : undefined;
 }
 
 /** The gateway is still up and answering after a batch of bad input. */
@@ -195,6 +286,23 @@ beforeAll(async () => {
   cached = stack.clientId('/cached.json');
   await warmClient(stack, 'acme', cached);
   await stack.expect(201, 'POST', '/v1/tenants/acme/sessions', { session_id: 's1', client_id: cached });
+  pkjwt = stack.clientId('/pkjwt.json');
+  signer = assertionSigner(pkjwt, AS.issuer);
+  stack.origin.json('/pkjwt.jwks', { keys: [signer.jwk] });
+  stack.origin.json(
+    '/pkjwt.json',
+    documentFor(pkjwt, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: stack.clientId('/pkjwt.jwks') }),
+  );
+  await stack.expect(200, 'PUT', '/v1/tenants/acme/policy', AS);
+  await warmClient(stack, 'acme', pkjwt);
+  for (const deadline = Date.now() + 20_000; ;) {
+    const r = await stack.api('POST', '/v1/tenants/acme/clients/authenticate', {
+      body: { client_id: pkjwt, client_assertion_type: JWT_BEARER, client_assertion: await signer.valid() },
+    });
+    if (r.body?.authenticated === true) break;
+    if (Date.now() > deadline) throw new Error(`${pkjwt} does not authenticate: ${JSON.stringify(r.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
   process.stdout.write(`  fuzz-http: FUZZ_SEED=${FUZZ_SEED}\n`);
 }, 120_000);
 
@@ -227,6 +335,125 @@ afterEach(() => {
 });
 
 describe('HTTP API under bad input', () => {
+  it('the fuzzed routes are every route the OpenAPI document lists', async () => {
+    const doc = await send(port, { method: 'GET', path: '/docs/openapi.json' });
+    const listed = Object.entries((doc.body as { paths: Record<string, Record<string, unknown>> }).paths).flatMap(
+      ([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const fuzzed = (operation: string) => {
+      const [method, template] = operation.split(' ') as [string, string];
+      const pattern = new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`);
+      return ROUTES.some((r) => r.method === method && pattern.test(r.path({}).split('?')[0] ?? ''));
+    };
+    expect(listed.length).toBeGreaterThan(20);
+    expect(listed.filter((op) => !fuzzed(op) && !STREAM_ROUTES.includes(op))).toEqual([]);
+  });
+
+  it("client assertions written by an attacker: traps, random and mutated JWTs, odd claims under the client's real key (SPEC-NOTES 27)", async () => {
+    const audiences = [AS.issuer, AS.token_endpoint];
+    const accepted = new Set<string>();
+    const authenticated: string[] = [];
+    const authenticate = async (input: string, assertion: unknown, extra: Record<string, unknown> = {}) => {
+      const body = { client_id: pkjwt, client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra };
+      const res = await hit('POST clients/authenticate (assertion)', input, {
+        ...json('POST clients/authenticate', body, bearer(acmeKey)),
+      });
+      if (res.status !== 200 || res.body?.authenticated !== true) return;
+      authenticated.push(input);
+      // Accepted: it must be a token the rules accept, and its jti must not have been used before.
+      const why =
+        typeof assertion === 'string' && body.client_id === pkjwt && body.client_assertion_type === JWT_BEARER
+          ? claimsAreValid(assertion, pkjwt, audiences)
+          : 'it is not an assertion for this client';
+      if (why) tally.add('POST clients/authenticate (assertion)', input, `authenticated although ${why}`);
+      const jti = String(JSON.parse(Buffer.from(String(assertion).split('.')[1] ?? '', 'base64url').toString()).jti);
+      if (accepted.has(jti)) tally.add('POST clients/authenticate (assertion)', input, `jti ${show(jti)} used twice`);
+      accepted.add(jti);
+    };
+    for (const [name, token] of await assertionTraps(signer)) await authenticate(name, token);
+    // Right assertion, wrong envelope: another client, another assertion type, an assertion for a public client.
+    const good = await signer.valid();
+    for (const type of [
+      undefined,
+      '',
+      'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+      JWT_BEARER.toUpperCase(),
+    ])
+      await authenticate(`client_assertion_type ${show(type)}`, good, { client_assertion_type: type });
+    await authenticate('assertion for the public client', good, { client_id: cached });
+    await authenticate('assertion for another client', good, { client_id: stack.clientId('/other.json') });
+    expect(authenticated).toEqual(ODD_BUT_VALID);
+    // The same good assertion twice: the second is a replay.
+    await authenticate('valid', good);
+    await authenticate('valid, replayed', good);
+    expect(authenticated).toEqual([...ODD_BUT_VALID, 'valid']);
+
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+          { weight: 3, arbitrary: arbJwtShaped },
+          { weight: 3, arbitrary: arbMutation(good) },
+          { weight: 3, arbitrary: arbClaimChanges },
+        ),
+        async (input: string | Record<string, unknown>) => {
+          const token = typeof input === 'string' ? input : await signer.sign(input);
+          await authenticate(typeof input === 'string' ? show(input) : `signed claims ${show(input)}`, token);
+          return true;
+        },
+      ),
+      { ...FUZZ_LIMITS, numRuns: 3000, seed: FUZZ_SEED },
+    );
+    process.stdout.write(`  fuzz-http: ${accepted.size} fuzzed assertions authenticated, each valid and once\n`);
+    expect(tally.list(mark)).toEqual([]);
+    await expectAlive();
+  }, 180_000);
+
+  it('the event stream refuses bad tokens, tenants and positions with a 4xx', async () => {
+    const path = (tenant: string, query = '') => `/v1/tenants/${tenant}/events/stream${query}`;
+    for (const authorization of tokenTraps(ADMIN_TOKEN, acmeKey)) {
+      const res = await hit('GET events/stream', `authorization ${show(authorization)}`, {
+        method: 'GET',
+        path: path('acme'),
+        authorization,
+      });
+      if (res.status !== 401 && res.status !== 431)
+        tally.add('GET events/stream', `authorization ${show(authorization)}`, `expected 401, got ${res.status}`);
+    }
+    for (const weird of weirdStrings.filter((w) => w !== '' && !/^\d+$/.test(w))) {
+      const encoded = percentEncode(weird);
+      await hit('GET events/stream', `after=${show(weird)}`, {
+        method: 'GET',
+        path: path('acme', `?after=${encoded}`),
+        authorization: ADMIN,
+      });
+      await hit('GET events/stream', `tenant=${show(weird)}`, {
+        method: 'GET',
+        path: path(encoded),
+        authorization: ADMIN,
+      });
+      if (/^[\x20-\x7e]*$/.test(weird) && weird.length < 4000)
+        await hit('GET events/stream', `Last-Event-ID ${show(weird)}`, {
+          method: 'GET',
+          path: path('acme'),
+          authorization: ADMIN,
+          headers: { 'last-event-id': weird },
+        });
+    }
+    await hit('GET events/stream', 'after twice', {
+      method: 'GET',
+      path: path('acme', '?after=1&after=2'),
+      authorization: ADMIN,
+    });
+    await hit('GET events/stream', "another tenant's key", {
+      method: 'GET',
+      path: path('beta'),
+      authorization: bearer(acmeKey),
+    });
+    expect(tally.list(mark)).toEqual([]);
+    await expectAlive();
+  });
+
   it('every client_id trap, on every route that takes a client_id', async () => {
     const origin = `https://${new URL(cached).host}`;
     for (const trap of clientIdTraps(new URL(cached).host)) {
@@ -358,6 +585,9 @@ describe('HTTP API under bad input', () => {
       'POST authorize/check': ['client_id', 'redirect_uri', 'response_type', 'scope', 'code_challenge_method'],
       'POST clients/refresh': ['client_id'],
       'POST sessions': ['session_id', 'client_id', 'subject', 'expires_at'],
+      'POST clients/authenticate': ['client_id', 'client_assertion_type', 'client_assertion'],
+      'POST policy/validate': ['deny_hosts', 'issuer', 'token_endpoint', 'max_assertion_lifetime_seconds', 'on_change'],
+      'POST policy/dry-run': ['allow_hosts', 'allowlist_only', 'require_assertion_typ', 'deny_idn_hosts'],
     };
     const oddStrings = fc.constantFrom(
       '\u0000',
@@ -466,7 +696,7 @@ describe('HTTP API under bad input', () => {
     for (const weird of weirdStrings) {
       for (const w of encodings(weird)) {
         for (const r of ROUTES) {
-          const params = r.path.length > 0 ? ['tenant', 'session', 'key', 'logo'] : [];
+          const params = r.path.length > 0 ? PATH_PARAMS : [];
           for (const param of params) {
             const path = r.path({ [param]: w });
             if (path === r.path({})) continue;
@@ -503,7 +733,7 @@ describe('HTTP API under bad input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...ROUTES),
-        fc.constantFrom('tenant', 'session', 'key', 'logo', 'query'),
+        fc.constantFrom(...PATH_PARAMS, 'query'),
         fc.oneof(
           fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).map(percentEncode),
           fc.string({

@@ -8,7 +8,14 @@ import { unreadable } from './bad-input';
  * status: never INTERNAL or UNKNOWN, and every refusal `<error>: <description>` with the
  * `cimd-error` trailer the gateway sets.
  */
-export const UNARY_RPCS = ['CheckAuthorization', 'GetClient', 'RegisterSession', 'CheckSession', 'RevokeSession'];
+export const UNARY_RPCS = [
+  'CheckAuthorization',
+  'GetClient',
+  'RegisterSession',
+  'CheckSession',
+  'RevokeSession',
+  'AuthenticateClient',
+];
 
 export function gatewayClient(port: number): grpc.Client {
   const Gateway = loadGatewayClient();
