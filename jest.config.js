@@ -12,7 +12,10 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
     // @fastify/static (Swagger UI) pulls in content-disposition, published as ES modules only.
-    '^.+/node_modules/(content-disposition|jose)/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
+    '^.+/node_modules/(content-disposition|jose)/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs' } },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|jose)/)'],
   moduleNameMapper: { '^@cimd/([a-z-]+)(/.*)?$': '<rootDir>/libs/$1/src$2' },
