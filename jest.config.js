@@ -11,7 +11,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
-    // @fastify/static (Swagger UI) pulls in content-disposition, published as ES modules only.
+    // Published as ES modules only: content-disposition (pulled in by @fastify/static for Swagger UI)
+    // and jose (the MCP SDK's private_key_jwt helper imports it).
     '^.+/node_modules/(content-disposition|jose)/.+\\.js$': [
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs' } },
