@@ -10,7 +10,6 @@ import { DEFAULT_RECONNECT_POLICY, ReconnectPolicy, resumableEvents } from './ev
 import type { GatewayClientOptions } from './http-gateway-client';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, retryHintMs, withRetries } from './retry-policy';
 import type {
-  AuthorizationServerMetadataMembers,
   AuthorizeCheck,
   CallOptions,
   CimdGateway,
@@ -198,10 +197,6 @@ export class GrpcGatewayClient implements CimdGateway {
       throw new GatewayError('temporarily_unavailable', 'the event stream ended');
     };
     return resumableEvents(watch.bind(this), { ...options, reconnect: this.reconnect });
-  }
-
-  authorizationServerMetadata(_options?: CallOptions): Promise<AuthorizationServerMetadataMembers> {
-    throw new GatewayError('not_found', 'the authorization server metadata is not in this version of cimd.v1.Gateway');
   }
 
   close(): void {

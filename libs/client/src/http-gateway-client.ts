@@ -160,6 +160,7 @@ export class HttpGatewayClient implements CimdGateway {
     return resumableEvents(poll.bind(this), { ...options, reconnect: this.reconnect });
   }
 
+  /** The RFC 8414 members the tenant's AS publishes (client_id_metadata_document_supported, …); HTTP only. */
   async authorizationServerMetadata(options: CallOptions = {}): Promise<AuthorizationServerMetadataMembers> {
     return readMetadata(
       (await this.idempotent('GET', this.tenantPath('/authorization-server-metadata'), options)).body,

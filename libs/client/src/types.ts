@@ -136,8 +136,6 @@ export interface CimdGateway {
    * (a bad token, an unknown tenant).
    */
   events(options?: WatchOptions): AsyncIterable<TenantEvent>;
-  /** The RFC 8414 members the tenant's AS should publish (client_id_metadata_document_supported, …). */
-  authorizationServerMetadata(options?: CallOptions): Promise<AuthorizationServerMetadataMembers>;
   close(): void;
 }
 
