@@ -88,7 +88,8 @@ export function createProvider(config: AuthorizationServerConfig, gateway: CimdG
       Interaction: 600,
       Session: 86_400,
     },
-    jwks: { keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })] },
+    // Signs ID tokens (RS256, oidc-provider's default), made at start: a real AS keeps its keys.
+    jwks: { keys: [generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     renderError(ctx, out) {
       ctx.type = 'html';

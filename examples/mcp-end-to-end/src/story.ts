@@ -159,7 +159,13 @@ async function approve(system: McpSystem, authorizationUrl: URL): Promise<{ cons
 export function describeLanding(landing: Landing): string {
   return landing.kind === 'redirect'
     ? `a redirect to ${landing.url.href}`
-    : `HTTP ${landing.status} at ${landing.url.pathname}${landing.location ? ` to ${landing.location}` : ''}`;
+    : `HTTP ${landing.status} at ${landing.url.pathname}${landing.location ? ` to ${landing.location}` : ''}: ${
+        /<p id="error"[^>]*>(.*?)<\/p>/s
+          .exec(landing.html)?.[1]
+          ?.replace(/<[^>]+>/g, '')
+          .replace(/\s+/g, ' ')
+          .trim() ?? ''
+      }`;
 }
 
 function codeOf(callback: URL): string {
