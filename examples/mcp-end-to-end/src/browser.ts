@@ -23,6 +23,19 @@ function unescape(value: string): string {
     .replace(/&amp;/g, '&');
 }
 
+/** The error an AS page shows (`<p id="error">`), as text. */
+export function pageError(html: string): string | undefined {
+  const m = /<p id="error"[^>]*>(.*?)<\/p>/s.exec(html);
+  return m?.[1] === undefined
+    ? undefined
+    : unescape(
+        m[1]
+          .replace(/<[^>]+>/g, '')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
+}
+
 function capture(html: string, pattern: RegExp): string | undefined {
   const m = pattern.exec(html);
   return m?.[1] === undefined ? undefined : unescape(m[1]);

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuthorizationServerMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { generateKeyPairSync, JsonWebKey } from 'node:crypto';
-import { Browser, ConsentPage, Landing, readConsentPage } from './browser';
+import { Browser, ConsentPage, Landing, pageError, readConsentPage } from './browser';
 import { MemoryOAuthClient } from './oauth-client';
 import type { LogLine, ServiceProcess } from './processes';
 import { FetchRecorder, Recorded } from './recorder';
@@ -157,15 +157,9 @@ async function approve(system: McpSystem, authorizationUrl: URL): Promise<{ cons
 }
 
 export function describeLanding(landing: Landing): string {
-  return landing.kind === 'redirect'
-    ? `a redirect to ${landing.url.href}`
-    : `HTTP ${landing.status} at ${landing.url.pathname}${landing.location ? ` to ${landing.location}` : ''}: ${
-        /<p id="error"[^>]*>(.*?)<\/p>/s
-          .exec(landing.html)?.[1]
-          ?.replace(/<[^>]+>/g, '')
-          .replace(/\s+/g, ' ')
-          .trim() ?? ''
-      }`;
+  if (landing.kind === 'redirect') return `a redirect to ${landing.url.href}`;
+  const to = landing.location ? ` to ${landing.location}` : '';
+  return `HTTP ${landing.status} at ${landing.url.pathname}${to}: ${pageError(landing.html) ?? '(no error shown)'}`;
 }
 
 function codeOf(callback: URL): string {
