@@ -156,7 +156,17 @@ async function main() {
     const statuses = removed.requests.map((r) => `${r.method} ${new URL(r.url).pathname} ${r.status}`).join(', ');
     say(`  next tool call → ${failure(removed.toolCall)} (${statuses})`);
     say(`  refresh with the client's refresh token → ${failure(removed.refresh)}`);
-    await Promise.all([first.client.close(), confidential.authorized.client.close()]);
+
+    step("5. Another client's document drops a redirect URI: a change the tenant revokes on, the client lives on");
+    const changing = await story.connectWithClientIdMetadataDocument(mcp, clients.changing.clientId);
+    say(`  authorized as in 1: tool call whoami → "${changing.toolText}"`);
+    const changed = await story.documentChanged(mcp, changing, clients.changing);
+    say(
+      `  the gateway ends its sessions: ${changing.grantId} active: ${changed.session.active} (${changed.session.reason})`,
+    );
+    say(`  the AS revokes the grant: next tool call → ${failure(changed.toolCall)}`);
+    say(`  refresh with the client's refresh token → ${failure(changed.refresh)}`);
+    await Promise.all([first.client.close(), confidential.authorized.client.close(), changing.client.close()]);
   } finally {
     for (const service of services.reverse()) await service.stop();
     await origin.close();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 /** `npm run demo:mcp` (after the build `npm test` does): the story runs for a person and says what it should. */
-it('the MCP demo walks through a CIMD client, a refused redirect, a confidential client and a removed document', async () => {
+it('the MCP demo walks through a CIMD client, a refused redirect, a confidential client, a removed and a changed document', async () => {
   const child = spawn(process.execPath, [join(__dirname, '..', 'scripts', 'demo-mcp.js')], { env: process.env });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -22,4 +22,7 @@ it('the MCP demo walks through a CIMD client, a refused redirect, a confidential
   expect(out).toMatch(/key not in its document → invalid_client/);
   expect(out).toMatch(/the same assertion again \(a refresh\) → invalid_client/);
   expect(out).toMatch(/4\. [\s\S]*active: false \(client\.gone\)[\s\S]*next tool call → UnauthorizedError/);
+  expect(out).toMatch(
+    /5\. [\s\S]*\(client\.changed:redirect_uris_removed\)[\s\S]*refresh with the client's refresh token → invalid_grant/,
+  );
 }, 120_000);

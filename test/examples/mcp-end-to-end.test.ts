@@ -1,7 +1,7 @@
 import { HttpGatewayClient } from '@cimd/client';
 import { freePort } from '@cimd/testing';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { InvalidClientError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { InvalidClientError, InvalidGrantError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { randomBytes } from 'node:crypto';
 import { ServiceProcess, startAuthorizationServer, startMcpServer } from '../../examples/mcp-end-to-end/src/processes';
 import {
@@ -9,6 +9,7 @@ import {
   Clients,
   confidentialClient,
   connectWithClientIdMetadataDocument,
+  documentChanged,
   documentRemoved,
   McpSystem,
   publishClients,
@@ -133,7 +134,9 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
     );
     const logo = await fetch(`${stack.url}${new URL(consent.logoUrl ?? '').pathname}`);
     expect([logo.status, logo.headers.get('content-type')]).toEqual([200, 'image/png']);
+    // The browser may load the logo from the gateway only, never from the client's host.
     expect(consent.html).not.toContain(`${HOSTS.app}:${stack.origin.port}/logo.png`);
+    expect(consent.contentSecurityPolicy).toContain(`img-src ${PUBLIC_URL};`);
 
     expect(callback.origin + callback.pathname).toBe(REDIRECT_URL);
     expect(callback.searchParams.get('iss')).toBe(system.asUrl);
@@ -154,6 +157,7 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
     const { landing, authorizationUrl, decision } = await refusedWithoutRedirect(system, clients.mismatched.clientId);
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(REDIRECT_URL);
     expect(landing).toMatchObject({ kind: 'page', status: 400, location: null });
+    if (landing.kind === 'page') expect(landing.headers.get('content-security-policy')).toContain("img-src 'none'");
     if (landing.kind !== 'page') throw new Error('unreachable');
     expect(landing.url.pathname).toBe('/auth');
     expect(landing.html).toContain('data-error="invalid_request"');
@@ -188,5 +192,21 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
     expect(refreshes.length).toBeGreaterThan(0);
     expect(refreshes.every((r) => r.status >= 400 && r.status < 500)).toBe(true);
     expect(outcome.refresh).toBeInstanceOf(OAuthError);
+  }, 60_000);
+
+  it('5. a document change the tenant revokes on ends the grant while the client lives on: 401, and the refresh is an invalid grant (SPEC-NOTES 23)', async () => {
+    const changing = await connectWithClientIdMetadataDocument(system, clients.changing.clientId);
+    expect(changing.toolText).toBe(`demo-user through ${clients.changing.clientId}`);
+    const outcome = await documentChanged(system, changing, clients.changing);
+    expect(outcome.revoked).toMatchObject({
+      client_id: clients.changing.clientId,
+      reason: 'client.changed:redirect_uris_removed',
+    });
+    expect(outcome.session).toMatchObject({ active: false, reason: 'client.changed:redirect_uris_removed' });
+    expect(outcome.toolCall).toBeInstanceOf(UnauthorizedError);
+    expect(outcome.requests[0]).toMatchObject({ method: 'POST', url: system.mcpUrl, status: 401 });
+    // The client is still valid at the gateway: only the revoked grant makes the refresh fail.
+    expect(await system.gateway.getClient(clients.changing.clientId)).toMatchObject({ status: 'valid' });
+    expect(outcome.refresh).toBeInstanceOf(InvalidGrantError);
   }, 60_000);
 });

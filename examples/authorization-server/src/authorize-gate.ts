@@ -19,9 +19,9 @@ export function authorizeRequestOf(params: Form): AuthorizeRequest {
 }
 
 /** Show the user why the request stops here; the client is not told (no redirect). */
-export function refuse(ctx: Context, gatewayUrl: string, status: number, error: string, description: string): void {
+export function refuse(ctx: Context, status: number, error: string, description: string): void {
   ctx.status = status;
-  ctx.set('content-security-policy', contentSecurityPolicy(gatewayUrl));
+  ctx.set('content-security-policy', contentSecurityPolicy());
   ctx.set('cache-control', 'no-store');
   ctx.type = 'html';
   ctx.body = errorPage(error, description);
@@ -56,7 +56,7 @@ function redirectError(ctx: Context, params: Form, decision: AuthorizeCheck, iss
  */
 export function authorizeGate(
   gateway: CimdGateway,
-  options: { path: string; issuer: string; gatewayUrl: string },
+  options: { path: string; issuer: string },
   logger: Logger,
 ): Middleware {
   return async (ctx, next) => {
@@ -74,25 +74,17 @@ export function authorizeGate(
       request = authorizeRequestOf(params);
     } catch (e) {
       if (!(e instanceof RepeatedParameter)) throw e;
-      return refuse(ctx, options.gatewayUrl, 400, 'invalid_request', e.message);
+      return refuse(ctx, 400, 'invalid_request', e.message);
     }
-    if (request.redirect_uri === '')
-      return refuse(ctx, options.gatewayUrl, 400, 'invalid_request', 'redirect_uri is required');
+    if (request.redirect_uri === '') return refuse(ctx, 400, 'invalid_request', 'redirect_uri is required');
 
     let decision: AuthorizeCheck;
     try {
       decision = await gateway.checkAuthorization(request);
     } catch (e) {
-      if (isGatewayError(e, 'invalid_request'))
-        return refuse(ctx, options.gatewayUrl, 400, 'invalid_request', e.description);
+      if (isGatewayError(e, 'invalid_request')) return refuse(ctx, 400, 'invalid_request', e.description);
       logger.error({ err: String(e), client_id: request.client_id }, 'the gateway could not decide');
-      return refuse(
-        ctx,
-        options.gatewayUrl,
-        503,
-        'temporarily_unavailable',
-        'The sign-in service is unavailable; try again shortly.',
-      );
+      return refuse(ctx, 503, 'temporarily_unavailable', 'The sign-in service is unavailable; try again shortly.');
     }
     const log = {
       client_id: request.client_id,
@@ -110,7 +102,6 @@ export function authorizeGate(
     const pending = decision.decision === 'pending';
     refuse(
       ctx,
-      options.gatewayUrl,
       pending ? 503 : 400,
       decision.error ?? (pending ? 'temporarily_unavailable' : 'invalid_request'),
       decision.error_description ?? 'The application could not be verified.',

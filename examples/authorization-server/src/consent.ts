@@ -19,11 +19,11 @@ export const GRANT_TTL_SECONDS = 14 * 86_400;
  * that vanished since the authorization request is caught); approving it saves the grant and
  * registers it with the gateway as a session, so that it ends when the client's document does.
  */
-export function consentRoutes(provider: Provider, gateway: CimdGateway, gatewayUrl: string, logger: Logger): Router {
+export function consentRoutes(provider: Provider, gateway: CimdGateway, logger: Logger): Router {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('cache-control', 'no-store');
-    res.set('content-security-policy', contentSecurityPolicy(gatewayUrl));
+    res.set('content-security-policy', contentSecurityPolicy());
     next();
   });
 
@@ -63,6 +63,7 @@ export function consentRoutes(provider: Provider, gateway: CimdGateway, gatewayU
     if (decision.decision !== 'allow') return refuse(req, res, decision);
     const missing = (prompt.details.missingResourceScopes ?? {}) as Record<string, string[]>;
     const access = Object.entries(missing).map(([resource, scopes]) => ({ resource, scopes }));
+    res.set('content-security-policy', contentSecurityPolicy(decision.client?.logo_url));
     res.type('html').send(consentPage({ uid, account: DEMO_ACCOUNT, decision, access }));
   });
 

@@ -10,12 +10,14 @@ function escape(value: string): string {
 }
 
 /**
- * The pages' Content-Security-Policy: nothing but the page itself, its inline style, and images
- * from the gateway, which serves the logos it prefetched (the client's host is never contacted
- * by the user's browser).
+ * The pages' Content-Security-Policy: nothing but the page itself and its inline style, and on
+ * a consent page the logo from the gateway, which serves the logos it prefetched (the user's
+ * browser never contacts the client's host). No form-action: browsers apply it to the redirects
+ * after the consent form is posted, and the last one goes to the client.
  */
-export function contentSecurityPolicy(gatewayUrl: string): string {
-  return `default-src 'none'; style-src 'unsafe-inline'; img-src ${new URL(gatewayUrl).origin}; frame-ancestors 'none'; base-uri 'none'`;
+export function contentSecurityPolicy(logoUrl?: string): string {
+  const images = logoUrl === undefined ? "'none'" : new URL(logoUrl).origin;
+  return `default-src 'none'; style-src 'unsafe-inline'; img-src ${images}; frame-ancestors 'none'; base-uri 'none'`;
 }
 
 function page(title: string, body: string): string {

@@ -8,11 +8,14 @@ export interface ConsentPage {
   trustLevel?: string;
   warnings: string[];
   confirmPath: string;
+  /** The page's Content-Security-Policy header. */
+  contentSecurityPolicy?: string;
 }
 
 /** Where a visit ended: back at the client's redirect URI, or on a page of the AS. */
 export type Landing =
-  { kind: 'redirect'; url: URL } | { kind: 'page'; status: number; url: URL; html: string; location: string | null };
+  | { kind: 'redirect'; url: URL }
+  | { kind: 'page'; status: number; url: URL; html: string; location: string | null; headers: Headers };
 
 function unescape(value: string): string {
   return value
@@ -42,11 +45,13 @@ function capture(html: string, pattern: RegExp): string | undefined {
 }
 
 /** The consent page of the example AS, read as a person reads it. */
-export function readConsentPage(html: string): ConsentPage {
+export function readConsentPage(html: string, headers?: Headers): ConsentPage {
   const confirmPath = capture(html, /<form method="post" action="([^"]+)"/);
   if (confirmPath === undefined) throw new Error('not a consent page');
   const warnings = [...html.matchAll(/data-warning="([^"]+)"/g)].map((m) => unescape(m[1] ?? ''));
   const page: ConsentPage = { html, warnings, confirmPath };
+  const csp = headers?.get('content-security-policy');
+  if (csp) page.contentSecurityPolicy = csp;
   const fields: [keyof ConsentPage, RegExp][] = [
     ['clientName', /<span id="client-name">([^<]*)<\/span>/],
     ['clientHost', /<dd id="client-host">([^<]*)<\/dd>/],
@@ -95,7 +100,7 @@ export class Browser {
         request = { method: 'GET' };
         continue;
       }
-      return { kind: 'page', status: res.status, url, html: await res.text(), location };
+      return { kind: 'page', status: res.status, url, html: await res.text(), location, headers: res.headers };
     }
     throw new Error('too many redirects');
   }

@@ -46,6 +46,8 @@ const PNG = Buffer.from(
 export interface Clients {
   /** A public MCP client (token_endpoint_auth_method none). */
   public: { clientId: string; path: string };
+  /** Another public client, whose document will change: `changed` is its next version. */
+  changing: { clientId: string; path: string; changed: Record<string, unknown> };
   /** A client whose document lists another redirect URI than the one it uses. */
   mismatched: { clientId: string; path: string };
   /** A confidential client with private_key_jwt, its key in its document; `otherKey` is not. */
@@ -81,6 +83,13 @@ export function publishClients(
   const app = system.url(hosts.app, '/oauth/mcp-client.json');
   origin.json('/oauth/mcp-client.json', document(app, { client_name: 'Example MCP Client', logo_uri: logo }), cache);
 
+  const changing = system.url(hosts.app, '/oauth/changing-client.json');
+  const before = document(changing, {
+    client_name: 'Changing Client',
+    redirect_uris: ['http://127.0.0.1/callback', system.url(hosts.app, '/callback')],
+  });
+  origin.json('/oauth/changing-client.json', before, cache);
+
   const other = system.url(hosts.other, '/oauth/other-client.json');
   const elsewhere = system.url(hosts.other, '/only-here');
   origin.json(
@@ -104,6 +113,12 @@ export function publishClients(
   );
   return {
     public: { clientId: app, path: '/oauth/mcp-client.json' },
+    // One redirect URI fewer: a change the tenant's policy revokes on by default.
+    changing: {
+      clientId: changing,
+      path: '/oauth/changing-client.json',
+      changed: { ...before, redirect_uris: ['http://127.0.0.1/callback'] },
+    },
     mismatched: { clientId: other, path: '/oauth/other-client.json' },
     confidential: {
       clientId: confidential,
@@ -147,7 +162,7 @@ async function approve(system: McpSystem, authorizationUrl: URL): Promise<{ cons
   const landing = await browser.visit(authorizationUrl);
   if (landing.kind !== 'page' || landing.status !== 200)
     throw new Error(`expected the consent page, got ${describeLanding(landing)}`);
-  const consent = readConsentPage(landing.html);
+  const consent = readConsentPage(landing.html, landing.headers);
   const back = await browser.visit(new URL(consent.confirmPath, system.asUrl), {
     method: 'POST',
     form: new URLSearchParams(),
@@ -389,5 +404,51 @@ export async function documentRemoved(
           () => undefined,
           (e: unknown) => e,
         );
+  return { revoked, session, toolCall, requests, refresh };
+}
+
+export interface ChangeOutcome {
+  revoked: LogLine;
+  session: SessionStatus;
+  toolCall: unknown;
+  requests: Recorded[];
+  /** A refresh with the refresh token the client held: the client still exists, its grant does not. */
+  refresh: unknown;
+}
+
+/**
+ * 5. The document changes in a way the tenant revokes on (a redirect URI removed): the client
+ * still exists, but its sessions end, and with them the AS's grant: what fails now fails only
+ * because the grant was revoked.
+ */
+export async function documentChanged(
+  system: McpSystem,
+  authorized: AuthorizedClient,
+  client: Clients['changing'],
+): Promise<ChangeOutcome> {
+  system.origin.json(client.path, client.changed, { 'cache-control': 'max-age=300' });
+  await system.refreshClient(authorized.clientId);
+  const revoked = await system.as.waitForLog(
+    (l) =>
+      l.msg === 'grant revoked with its tokens: the gateway ended its session' && l.grant_id === authorized.grantId,
+    'the grant to be revoked',
+    { ms: 30_000 },
+  );
+  const session = await system.gateway.checkSession(authorized.grantId);
+  const before = authorized.recorder.requests.length;
+  const toolCall = await whoami(authorized.client).then(
+    (text) => text,
+    (e: unknown) => e,
+  );
+  const requests = authorized.recorder.requests.slice(before);
+  const refresh = await refreshAuthorization(system.asUrl, {
+    metadata: authorized.metadata,
+    clientInformation: { client_id: authorized.clientId },
+    refreshToken: authorized.tokens.refresh_token ?? '',
+    resource: new URL(system.mcpUrl),
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { revoked, session, toolCall, requests, refresh };
 }
