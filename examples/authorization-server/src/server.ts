@@ -45,17 +45,16 @@ export async function startAuthorizationServer(
     : gateway;
   const members = await gateway.authorizationServerMetadata();
 
+
   const store = new MemoryStore();
   const provider = createProvider(config, gateway, store);
   provider.use(metadataMembers(members));
-  provider.use(
-    authorizeGate(gateway, { path: '/auth', issuer: config.issuer, gatewayUrl: config.gateway.url }, logger),
-  );
+  provider.use(authorizeGate(gateway, { path: '/auth', issuer: config.issuer }, logger));
   provider.use(clientAuthentication(gateway, ['/token', '/token/introspection', '/token/revocation'], logger));
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(consentRoutes(provider, gateway, config.gateway.url, logger));
+  app.use(consentRoutes(provider, gateway, logger));
   app.use(provider.callback());
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
     logger.error({ err: err.message }, 'an interaction failed');
