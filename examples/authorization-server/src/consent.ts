@@ -21,7 +21,7 @@ export const GRANT_TTL_SECONDS = 14 * 86_400;
  */
 export function consentRoutes(provider: Provider, gateway: CimdGateway, logger: Logger): Router {
   const router = Router();
-  router.use((_req, res, next) => {
+  router.use('/interaction', (_req, res, next) => {
     res.set('cache-control', 'no-store');
     res.set('content-security-policy', contentSecurityPolicy());
     next();
