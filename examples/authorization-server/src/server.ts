@@ -45,7 +45,6 @@ export async function startAuthorizationServer(
     : gateway;
   const members = await gateway.authorizationServerMetadata();
 
-
   const store = new MemoryStore();
   const provider = createProvider(config, gateway, store);
   provider.use(metadataMembers(members));
