@@ -34,6 +34,8 @@ let as: ServiceProcess;
 let mcp: ServiceProcess;
 let system: McpSystem;
 let clients: Clients;
+/** MCP clients still connected, closed at the end. */
+const connected: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   stack = await startGatewayStack('mcp-e2e', {
@@ -80,6 +82,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  await Promise.all(connected.map((c) => c.close()));
   await mcp?.stop();
   await as?.stop();
   await stack?.stop();
@@ -90,6 +93,7 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
 
   it('1. discovers the AS, uses its URL as client_id without registering, authorizes with PKCE S256 through consent, and calls a tool (SPEC-NOTES 19-21, 24)', async () => {
     first = await connectWithClientIdMetadataDocument(system, clients.public.clientId);
+    connected.push(first.client);
     const { recorder, metadata, authorizationUrl, consent, callback } = first;
 
     // Discovery: the MCP server's 401 pointed at its RFC 9728 metadata, which named the AS, whose
@@ -168,6 +172,7 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
 
   it('3. a confidential client gets its token only with a valid private_key_jwt assertion, checked by the gateway (SPEC-NOTES 26)', async () => {
     const outcome = await confidentialClient(system, clients.confidential);
+    connected.push(outcome.authorized.client);
     expect(outcome.withoutAssertion).toBeInstanceOf(InvalidClientError);
     expect(outcome.withOtherKey).toBeInstanceOf(InvalidClientError);
     expect(outcome.authorized.toolText).toBe(`demo-user through ${clients.confidential.clientId}`);
@@ -196,6 +201,7 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
 
   it('5. a document change the tenant revokes on ends the grant while the client lives on: 401, and the refresh is an invalid grant (SPEC-NOTES 23)', async () => {
     const changing = await connectWithClientIdMetadataDocument(system, clients.changing.clientId);
+    connected.push(changing.client);
     expect(changing.toolText).toBe(`demo-user through ${clients.changing.clientId}`);
     const outcome = await documentChanged(system, changing, clients.changing);
     expect(outcome.revoked).toMatchObject({
