@@ -43,8 +43,10 @@ export function createProvider(config: AuthorizationServerConfig, gateway: CimdG
       // and in an isolated fetcher; oidc-provider's own fetching stays off.
       clientIdMetadataDocument: { enabled: false },
       devInteractions: { enabled: false },
-      // Client authentication at a PAR endpoint would bypass the gateway's authorize check.
+      // authorize-gate.ts checks the parameters of the request itself: no pushed (PAR) or signed
+      // (JAR) requests whose parameters it would not see.
       pushedAuthorizationRequests: { enabled: false },
+      requestObjects: { enabled: false },
       introspection: {
         enabled: true,
         // Only the resource server, only for tokens addressed to it.
