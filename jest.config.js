@@ -11,8 +11,9 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
-    // Published as ES modules only: content-disposition (pulled in by @fastify/static for Swagger UI)
-    // and jose (the MCP SDK's private_key_jwt helper imports it).
+    // @fastify/static (Swagger UI) pulls in content-disposition, published as ES modules only.
+    // jose ships ES modules only: Node 20 loads them with require(esm), Jest's loader needs them as
+    // CommonJS (the gateway verifies assertions with it; the MCP SDK's private_key_jwt helper imports it).
     '^.+/node_modules/(content-disposition|jose)/.+\\.js$': [
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs' } },

@@ -19,7 +19,7 @@ import {
 
 /**
  * The Kubernetes manifests, rendered by the real Kustomize (`kubectl kustomize`) for each
- * overlay and read back: schema validity and the security properties README promises.
+ * overlay and read back: schema validity and the security properties docs/OPERATIONS.md promises.
  */
 
 type Container = any;
@@ -244,8 +244,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
     }
   });
 
-  it('configuration comes from ConfigMaps and credentials from Secrets; every variable set is one README documents', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('configuration comes from ConfigMaps and credentials from Secrets; every variable set is one docs/OPERATIONS.md documents', () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
     const secretish = /TOKEN|PASSWORD|_URL$|SECRET/;
     const problems: string[] = [];
     for (const cm of ofKind(manifests, 'ConfigMap')) {
@@ -263,8 +263,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
         for (const e of c.env ?? [])
           if (secretish.test(e.name) && e.value !== undefined) problems.push(`${w.metadata.name}: ${e.name} inline`);
         for (const k of Object.keys(environment(manifests, c).env))
-          if (!readme.includes(`\`${k}\``))
-            problems.push(`${w.metadata.name}: ${k} is not in README's configuration tables`);
+          if (!operations.includes(`\`${k}\``))
+            problems.push(`${w.metadata.name}: ${k} is not in the configuration tables of docs/OPERATIONS.md`);
       }
     }
     expect(problems).toEqual([]);
@@ -281,11 +281,14 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
   });
 });
 
-describe('README, "Deployment"', () => {
+describe('docs/OPERATIONS.md, "Deployment"', () => {
   it('states the replica counts and the autoscaling the overlays render', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    // Whitespace-insensitive: README is reflowed freely.
-    const section = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('## Layout')).replace(/\s+/g, ' ');
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
+    const start = operations.indexOf('\n## Deployment\n');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = operations.indexOf('\n## ', start + 1);
+    // Whitespace-insensitive: the document is reflowed freely.
+    const section = operations.slice(start, end < 0 ? undefined : end).replace(/\s+/g, ' ');
     const base = kustomize('k8s/base');
     const prod = renderOverlay('prod');
     const hpa = (m: Manifest[]) => ofKind(m, 'HorizontalPodAutoscaler')[0]?.spec;

@@ -196,9 +196,12 @@ describe.each(OVERLAYS)('NetworkPolicies of k8s/overlays/%s', (overlay: Overlay)
     expect(rulesFor(manifests, labels, 'Ingress')).toEqual([]);
   });
 
-  it('README names every NetworkPolicy', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('## Layout'));
+  it('docs/OPERATIONS.md names every NetworkPolicy under "Deployment"', () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
+    const start = operations.indexOf('\n## Deployment\n');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = operations.indexOf('\n## ', start + 1);
+    const section = operations.slice(start, end < 0 ? undefined : end);
     const missing = ofKind(manifests, 'NetworkPolicy')
       .map((p) => p.metadata.name)
       .filter((name) => !section.includes(`\`${name}\``));

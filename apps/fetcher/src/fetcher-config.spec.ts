@@ -27,6 +27,7 @@ describe('loadFetcherConfig', () => {
       cacheBounds: { minSeconds: 60, maxSeconds: 86400, defaultSeconds: 3600, refreshAheadRatio: 0.8 },
       staleRetentionSeconds: 604800,
       logoMaxBytes: 262144,
+      jwksMaxBytes: 32768,
       concurrency: 16,
       globalConcurrency: 64,
       originRateLimit: { max: 20, windowMs: 10000 },

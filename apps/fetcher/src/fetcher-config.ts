@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
 import { bool, ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
-import { DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
+import { DEFAULT_MAX_JWKS_BYTES, DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -30,6 +30,7 @@ const FetcherEnv = z.object({
   CIMD_CACHE_REFRESH_AHEAD: z.coerce.number().gt(0).lte(1).default(0.8),
   CIMD_STALE_RETENTION_SECONDS: int(7 * 86_400, 0, 30 * 86_400),
   CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
+  CIMD_FETCH_JWKS_MAX_BYTES: int(DEFAULT_MAX_JWKS_BYTES, 256, 1024 * 1024),
   CIMD_GONE_CONFIRM_DELAY_MS: int(60_000, 0, 86_400_000),
   CIMD_FETCH_LOCK_DURATION_MS: int(30_000, 1000, 600_000),
   CIMD_FETCH_STALLED_INTERVAL_MS: int(30_000, 500, 600_000),
@@ -48,6 +49,8 @@ export interface FetcherConfig {
   /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
   staleRetentionSeconds: number;
   logoMaxBytes: number;
+  /** Largest key set read from a client's jwks_uri. */
+  jwksMaxBytes: number;
   /** Jobs this process runs at once, and across all fetcher processes. */
   concurrency: number;
   globalConcurrency: number;
@@ -143,6 +146,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     cacheBounds,
     staleRetentionSeconds: e.CIMD_STALE_RETENTION_SECONDS,
     logoMaxBytes: e.CIMD_LOGO_MAX_BYTES,
+    jwksMaxBytes: e.CIMD_FETCH_JWKS_MAX_BYTES,
     concurrency: e.CIMD_FETCH_CONCURRENCY,
     globalConcurrency: e.CIMD_FETCH_GLOBAL_CONCURRENCY,
     originRateLimit: { max: e.CIMD_ORIGIN_RATE_LIMIT, windowMs: e.CIMD_ORIGIN_RATE_WINDOW_MS },

@@ -2,6 +2,7 @@ import { RedisModule } from '@cimd/store';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthorizeModule } from './authorize/authorize.module';
+import { ClientAuthModule } from './client-auth/client-auth.module';
 import { ClientsModule } from './clients/clients.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
@@ -13,7 +14,8 @@ import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 
 /**
- * The gateway: one module per capability (tenants and keys, clients, authorize, sessions,
+ * The gateway: one module per capability (tenants and keys, clients, authorize, client
+ * authentication, sessions,
  * events and webhooks, gRPC, health) on the shared infrastructure (configuration, Redis,
  * PostgreSQL, the queues it produces to).
  */
@@ -30,6 +32,7 @@ export class GatewayModule {
         TenantsModule,
         ClientsModule,
         AuthorizeModule,
+        ClientAuthModule,
         SessionsModule,
         EventsModule,
         GrpcModule,

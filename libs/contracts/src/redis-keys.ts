@@ -40,6 +40,16 @@ export class RedisKeys {
     return `${this.prefix}:client-revoked:${tenantId}:${clientKey(clientId)}`;
   }
 
+  /** A client assertion's jti, used once per tenant and client until the assertion expires. */
+  assertionJti(tenantId: string, clientId: string, jti: string): string {
+    return `${this.prefix}:jti:${tenantId}:${clientKey(clientId)}:${clientKey(jti)}`;
+  }
+
+  /** Set while a client's keys were fetched again for an unknown kid: at most one such fetch a minute, fleet-wide. */
+  keysRefreshGate(clientId: string): string {
+    return `${this.prefix}:keys-refresh:${clientKey(clientId)}`;
+  }
+
   /** Pub/sub channel: a tenant event was recorded (WatchEvents streams them live). */
   get tenantEvents(): string {
     return `${this.prefix}:tenant-events`;

@@ -20,3 +20,6 @@ export * from './events/client-event';
 export * from './events/client-event-plan';
 export * from './sessions/session-status';
 export * from './network/special-use-addresses';
+export * from './client-auth/jwk-set';
+export * from './client-auth/auth-methods';
+export * from './client-auth/assertion-rules';

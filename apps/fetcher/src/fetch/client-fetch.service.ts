@@ -3,13 +3,17 @@ import {
   answeredBefore,
   CacheEntry,
   FetchReason,
+  KeySetOutcome,
+  logoStillFresh,
   LogoResult,
+  MetadataDocument,
   nextCacheEntry,
   retentionMs,
   TransitionSettings,
+  withKeySet,
 } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
-import { fetchClientMetadata, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
+import { fetchClientMetadata, fetchKeySet, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
 import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
@@ -81,6 +85,7 @@ export class ClientFetchService {
       goneConfirmDelayMs: config.goneConfirmDelayMs,
       refusedRetrySeconds: config.cacheBounds.minSeconds,
       staleRetentionSeconds: config.staleRetentionSeconds,
+      refreshAheadRatio: config.cacheBounds.refreshAheadRatio,
     };
   }
 
@@ -96,12 +101,16 @@ export class ClientFetchService {
   }
 
   /** Tell gateways waiting on this client that the attempt is over (best effort: they also time out). */
-  private async announce(clientId: string, outcome: string, written: boolean): Promise<void> {
-    await this.pubsub
-      .publish(CHANNELS.fetchDone, { client_key: clientKey(clientId), outcome, written })
-      .catch((e: Error) => {
-        this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
-      });
+  private async announce(clientId: string, outcome: string, written: boolean, keysPending = false): Promise<void> {
+    const message = {
+      client_key: clientKey(clientId),
+      outcome,
+      written,
+      ...(keysPending ? { keys_pending: true } : {}),
+    };
+    await this.pubsub.publish(CHANNELS.fetchDone, message).catch((e: Error) => {
+      this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
+    });
   }
 
   private async attempt(attempt: FetchAttempt): Promise<FetchJobResult> {
@@ -152,19 +161,25 @@ export class ClientFetchService {
 
     if (outcome.outcome === 'transient') await this.cooldown.recordFailure(clientId);
     else await this.cooldown.clear(clientId);
+    // The document this fetch leaves the client with: its logo and its key set come with it.
+    const now = Date.now();
+    const document: MetadataDocument | undefined =
+      outcome.outcome === 'ok'
+        ? outcome.document
+        : outcome.outcome === 'not_modified' && previous?.status === 'valid'
+          ? previous.document
+          : undefined;
+    const logoTtlMs =
+      outcome.outcome === 'ok' || outcome.outcome === 'not_modified'
+        ? retentionMs(outcome.lifetime.expiresAt, now, this.settings)
+        : 0;
     const logo =
-      outcome.outcome === 'ok' && outcome.document.logo_uri !== undefined
-        ? await this.prefetchLogo(
-            outcome.document.logo_uri,
-            previous,
-            retentionMs(outcome.lifetime.expiresAt, Date.now(), this.settings),
-          )
-        : undefined;
+      document?.logo_uri !== undefined ? await this.logoFor(document.logo_uri, previous, logoTtlMs, now) : undefined;
     const next = nextCacheEntry({
       previous,
       clientId,
       outcome,
-      now: Date.now(),
+      now,
       settings: this.settings,
       ...(logo !== undefined ? { logo } : {}),
       newId: randomUUID,
@@ -181,11 +196,13 @@ export class ClientFetchService {
         log.info({ outcome: next.outcome }, 'document vanished or broke; confirming later');
         return { client_id: clientId, outcome: next.outcome, status: 'valid', suspect: true };
       case 'write':
-        // A revalidated copy keeps its logo as long as itself.
-        if (next.outcome === 'not_modified' && next.entry.logo)
-          await this.cache.extendLogo(next.entry.logo.sha256, next.ttlMs);
         await this.cache.write(next.entry, next.ttlMs, next.events);
         for (const e of next.events) this.metrics.events.inc({ type: e.type });
+        if (next.entry.status === 'valid' && next.entry.document?.jwks_uri !== undefined) {
+          // The document is in: checks waiting for it go on while the key set is fetched.
+          await this.announce(clientId, next.outcome, true, true);
+          await this.writeKeySet(next.entry, next.entry.document.jwks_uri);
+        }
         return { client_id: clientId, outcome: next.outcome, status: next.entry.status };
     }
   }
@@ -196,11 +213,20 @@ export class ClientFetchService {
     await this.queue.add(job.name, job.data, job.opts);
   }
 
-  private async prefetchLogo(logoUri: string, previous: CacheEntry | undefined, ttlMs: number): Promise<LogoResult> {
-    const previousLogo = previous?.document?.logo_uri === logoUri ? previous.logo : undefined;
-    if (previousLogo && (await this.cache.extendLogo(previousLogo.sha256, ttlMs))) {
+  /**
+   * The document's logo (SPEC-NOTES 21): the one held while it is less than a document lifetime
+   * old (kept in Redis as long as the new entry), else fetched again.
+   */
+  private async logoFor(
+    logoUri: string,
+    previous: CacheEntry | undefined,
+    ttlMs: number,
+    now: number,
+  ): Promise<LogoResult> {
+    const held = previous?.logo;
+    if (held && logoStillFresh(previous, logoUri, now) && (await this.cache.extendLogo(held.sha256, ttlMs))) {
       this.metrics.logos.inc({ result: 'reused' });
-      return previousLogo;
+      return held;
     }
     const logo = await fetchLogo(this.fetcher, logoUri, this.config.logoMaxBytes);
     if (!logo.ok) {
@@ -210,7 +236,46 @@ export class ClientFetchService {
     }
     await this.cache.storeLogo(logo.sha256, { contentType: logo.contentType, body: logo.body }, ttlMs);
     this.metrics.logos.inc({ result: 'stored' });
-    return { sha256: logo.sha256, content_type: logo.contentType };
+    return { sha256: logo.sha256, content_type: logo.contentType, fetched_at: now };
+  }
+
+  /** Fetch the entry's key set and write it onto the entry (withKeySet decides what changes). */
+  private async writeKeySet(entry: CacheEntry, jwksUri: string): Promise<void> {
+    const keys = await this.keySetFor(jwksUri, entry);
+    const next = withKeySet(entry, keys, Date.now(), this.settings, randomUUID);
+    if (!next) return;
+    await this.cache.write(next.entry, next.ttlMs, next.events);
+    for (const e of next.events) this.metrics.events.inc({ type: e.type });
+  }
+
+  /** The key set at the document's jwks_uri (SPEC-NOTES 26, 27), conditionally when a valid one is held. */
+  private async keySetFor(jwksUri: string, entry: CacheEntry): Promise<KeySetOutcome> {
+    const held = entry.keys?.jwks_uri === jwksUri && entry.keys.status === 'valid' ? entry.keys : undefined;
+    const started = performance.now();
+    const keys = await fetchKeySet(this.fetcher, jwksUri, {
+      cacheBounds: this.config.cacheBounds,
+      maxBytes: this.config.jwksMaxBytes,
+      ...(held
+        ? {
+            validators: {
+              ...(held.etag ? { etag: held.etag } : {}),
+              ...(held.last_modified ? { lastModified: held.last_modified } : {}),
+            },
+          }
+        : {}),
+    });
+    this.metrics.keySets.inc({ outcome: keys.outcome });
+    if (keys.outcome === 'transient' || keys.outcome === 'refused')
+      this.logger.info(
+        {
+          jwks_uri: jwksUri,
+          outcome: keys.outcome,
+          codes: keys.errors.map((e) => e.code),
+          ms: Math.round(performance.now() - started),
+        },
+        'key set not usable',
+      );
+    return keys;
   }
 }
 

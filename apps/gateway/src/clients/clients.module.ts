@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenantsModule } from '../tenants/tenants.module';
+import { ClientResolver } from './client-resolver';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
 import { FetchRequests } from './fetch-requests';
@@ -9,7 +10,7 @@ import { LogosController } from './logos.controller';
 @Module({
   imports: [TenantsModule],
   controllers: [ClientsController, LogosController],
-  providers: [ClientsService, FetchRequests],
-  exports: [ClientsService, FetchRequests],
+  providers: [ClientsService, FetchRequests, ClientResolver],
+  exports: [ClientsService, FetchRequests, ClientResolver],
 })
 export class ClientsModule {}

@@ -8,9 +8,31 @@ import { GatewayConfig, InjectConfig } from '../gateway-config';
 export type ClientView = ReturnType<typeof clientView>;
 
 export function clientView(entry: CacheEntry, publicUrl: string, now = Date.now()) {
-  const { v: _v, logo, fetched_at, refresh_at, expires_at, first_seen_at, last_error, ...rest } = entry;
+  const {
+    v: _v,
+    ttl_seconds: _ttl,
+    logo,
+    keys,
+    fetched_at,
+    refresh_at,
+    expires_at,
+    first_seen_at,
+    last_error,
+    ...rest
+  } = entry;
   return {
     ...rest,
+    ...(keys
+      ? {
+          keys: {
+            jwks_uri: keys.jwks_uri,
+            status: keys.status,
+            fetched_at: new Date(keys.fetched_at).toISOString(),
+            key_ids: (keys.jwks?.keys ?? []).map((k) => (typeof k.kid === 'string' ? k.kid : '')),
+            errors: keys.errors ?? [],
+          },
+        }
+      : {}),
     freshness: freshnessLabel(entry, now),
     fetched_at: new Date(fetched_at).toISOString(),
     refresh_at: new Date(refresh_at).toISOString(),

@@ -30,6 +30,12 @@ export class GatewayMetrics {
     labelNames: ['decision', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly clientAuthentications = new Counter({
+    name: 'cimd_client_authentications_total',
+    help: "Client authentications at tenants' token endpoints by result (authenticated, refused, pending) and reason",
+    labelNames: ['result', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly grpcCalls = new Histogram({
     name: 'cimd_grpc_request_duration_seconds',
     help: 'gRPC call latency by method and status code',

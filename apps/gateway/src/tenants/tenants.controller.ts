@@ -59,7 +59,7 @@ export class TenantController {
 
   @Put('policy')
   @ApiOperation({ summary: 'Replace the policy: stored as a new version (admin or the tenant key)' })
-  @ApiBody({ schema: { type: 'object', description: 'A tenant policy; every field is optional (see README)' } })
+  @ApiBody({ schema: { type: 'object', description: 'A tenant policy; every field is optional (see docs/API.md)' } })
   async putPolicy(@TenantId() tenant: string, @Body() body: unknown) {
     // No body is a mistake, not "reset to the defaults": that takes an explicit {}.
     if (body === undefined)

@@ -49,6 +49,8 @@ describe('decideAuthorization', () => {
     expect(d.decision).toBe(c.decision);
     if (c.decision === 'deny') {
       expect(d).toMatchObject({ error: c.error, reason: c.reason });
+      if (c.redirect !== undefined) expect(d.redirect).toBe(c.redirect);
+      expect(typeof d.redirect).toBe('boolean');
       expect(d.error_description?.length).toBeGreaterThan(20);
       expect(d.trust).toBeUndefined();
     } else {
@@ -101,6 +103,18 @@ describe('decideAuthorization', () => {
     );
     expect(trusted.client?.name).toBe('Example App');
     expect(trusted.client?.logo_url).toBeDefined();
+  });
+
+  it('a document whose only redirect grant is implicit is refused the code grant (a table row cannot build one)', () => {
+    const i = input();
+    const check = validateMetadataDocument(variant({}), { clientId: CLIENT_ID });
+    i.document = { ...check, document: { ...check.document!, grant_types: ['implicit'] } };
+    expect(decideAuthorization(i)).toMatchObject({
+      decision: 'deny',
+      error: 'unauthorized_client',
+      reason: 'grant_type.not_registered',
+      redirect: true,
+    });
   });
 
   it('names the scheme as the redirect host of a private-use redirect (SPEC-NOTES 19)', () => {

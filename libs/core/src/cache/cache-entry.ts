@@ -22,6 +22,7 @@ export const MetadataDocumentSchema: z.ZodType<MetadataDocument> = z.object({
   client_id: z.string(),
   redirect_uris: z.array(z.string()),
   token_endpoint_auth_method: z.string(),
+  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
   grant_types: z.array(z.string()),
   response_types: z.array(z.string()),
   application_type: z.enum(['web', 'native']),
@@ -69,8 +70,27 @@ export const CacheEntrySchema = z.object({
   expires_at: z.number(),
   etag: z.string().optional(),
   last_modified: z.string().optional(),
-  /** The prefetched logo, stored under the SHA-256 of its bytes. */
-  logo: z.object({ sha256: z.string(), content_type: z.string() }).optional(),
+  /** The lifetime (s) the document's last 200 was given; a 304 without its own keeps it (RFC 9111 §4.3.4). */
+  ttl_seconds: z.number().optional(),
+  /** The prefetched logo, stored under the SHA-256 of its bytes; fetched again once a document lifetime old. */
+  logo: z.object({ sha256: z.string(), content_type: z.string(), fetched_at: z.number().optional() }).optional(),
+  /**
+   * The key set at the document's `jwks_uri` (SPEC-NOTES 26, 27): `valid` (usable), `invalid` (the
+   * origin served something unusable) or `unavailable` (never fetched successfully yet). Its
+   * lifetime bounds the entry's.
+   */
+  keys: z
+    .object({
+      jwks_uri: z.string(),
+      status: z.enum(['valid', 'invalid', 'unavailable']),
+      jwks: z.object({ keys: z.array(PublicJwkSchema) }).optional(),
+      errors: z.array(FindingSchema).optional(),
+      raw_hash: z.string().optional(),
+      fetched_at: z.number(),
+      etag: z.string().optional(),
+      last_modified: z.string().optional(),
+    })
+    .optional(),
   /**
    * A valid client whose document just answered 404/410 or failed validation: still served
    * until a second fetch after the confirmation delay says the same (then `status` changes).

@@ -1,5 +1,5 @@
 import type { CacheLifetime } from '../cache/cache-lifetime';
-import type { MetadataDocument } from '../document/metadata-document';
+import type { MetadataDocument, PublicJwk } from '../document/metadata-document';
 import type { Finding } from '../findings';
 
 /** HTTP validators kept with a cached copy for conditional revalidation. */
@@ -40,3 +40,22 @@ export type FetchOutcome =
   | { outcome: 'redirect'; errors: Finding[]; status: number; location?: string };
 
 export type FetchOutcomeKind = FetchOutcome['outcome'];
+
+/**
+ * Every fetch of a client's `jwks_uri` ends in one of these: a validated key set, a 304 for the
+ * one held, a transient failure (the held set stays), or a refusal (the set is unusable: not a
+ * valid JWK Set, 404, too large, blocked, a redirect…).
+ */
+export type KeySetOutcome =
+  | {
+      outcome: 'ok';
+      jwks: { keys: PublicJwk[] };
+      warnings: Finding[];
+      lifetime: CacheLifetime;
+      validators: Validators;
+      /** sha256 of the validated keys, for change detection. */
+      rawHash: string;
+    }
+  | { outcome: 'not_modified'; lifetime: CacheLifetime; validators: Validators }
+  | { outcome: 'transient'; errors: Finding[] }
+  | { outcome: 'refused'; errors: Finding[] };

@@ -46,6 +46,23 @@ const Webhook = z
   .strict();
 
 /**
+ * An authorization server URL (RFC 8414 §2): https, no query or fragment; plain http only on a
+ * loopback host, for development.
+ */
+const serverUrl = z.string().refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.username && !/[?#]/.test(v);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an https URL without query or fragment (http only on a loopback host)' },
+);
+
+/**
  * What one tenant (authorization server) accepts. Every field has a default, so `{}` is a
  * complete policy; unknown fields are refused so that a typo never silently weakens it.
  */
@@ -55,7 +72,7 @@ export const TenantPolicySchema = z
     allow_hosts: z.array(hostPattern).default([]),
     /** Hosts whose client_ids are refused before anything is fetched. Wins over allow_hosts. */
     deny_hosts: z.array(hostPattern).default([]),
-    /** Accept only the client_ids listed in allowed_client_ids (draft §6.10). */
+    /** Accept only the client_ids listed in allowed_client_ids (draft §7.2). */
     allowlist_only: z.boolean().default(false),
     allowed_client_ids: z.array(z.string()).default([]),
     /** Client_ids shown as trusted, by name and logo. */
@@ -64,7 +81,7 @@ export const TenantPolicySchema = z
     show_untrusted_name_and_logo: z.boolean().default(true),
     allow_loopback_redirects: z.boolean().default(true),
     allow_private_use_scheme_redirects: z.boolean().default(true),
-    /** Refuse https redirect URIs on another host than the client_id (draft §6.1). */
+    /** Refuse https redirect URIs on another host than the client_id (draft §8.1). */
     same_origin_https_redirects: z.boolean().default(false),
     /** Public clients (auth method "none") must send code_challenge_method S256. */
     require_pkce_s256_for_public_clients: z.boolean().default(true),
@@ -83,6 +100,19 @@ export const TenantPolicySchema = z
     on_change: OnChange.prefault({}),
     /** Deliver this tenant's events (signed) to a URL. */
     webhook: Webhook.optional(),
+    /** The AS's issuer identifier: client assertions may be addressed to it (SPEC-NOTES 26). */
+    issuer: serverUrl.optional(),
+    /** The AS's token endpoint: client assertions may be addressed to it too. */
+    token_endpoint: serverUrl.optional(),
+    /** How client authentication at the AS's token endpoint may go; private_key_jwt also needs issuer and token_endpoint. */
+    token_endpoint_auth_methods_supported: z
+      .array(z.enum(['none', 'private_key_jwt']))
+      .min(1)
+      .default(['none', 'private_key_jwt']),
+    /** Longest life (exp − iat) of a client assertion. */
+    max_assertion_lifetime_seconds: z.number().int().min(10).max(3600).default(300),
+    /** Refuse assertions whose typ is not "oauth-client-auth+jwt" (RFC 8725 §3.11). */
+    require_assertion_typ: z.boolean().default(false),
   })
   .strict();
 

@@ -32,9 +32,15 @@ export interface CheckAuthorizationResponse {
    * Present when the decision was made on a valid cached document.
    */
   'cache'?: (_cimd_v1_CacheState | null);
+  /**
+   * On a denial: whether the AS may send the error to the redirect_uri (false: show an error
+   * page, never redirect; RFC 6749 §4.1.2.1).
+   */
+  'redirect'?: (boolean);
   '_error'?: "error";
   '_error_description'?: "error_description";
   '_reason'?: "reason";
+  '_redirect'?: "redirect";
 }
 
 export interface CheckAuthorizationResponse__Output {
@@ -65,4 +71,9 @@ export interface CheckAuthorizationResponse__Output {
    * Present when the decision was made on a valid cached document.
    */
   'cache'?: (_cimd_v1_CacheState__Output);
+  /**
+   * On a denial: whether the AS may send the error to the redirect_uri (false: show an error
+   * page, never redirect; RFC 6749 §4.1.2.1).
+   */
+  'redirect'?: (boolean);
 }
