@@ -24,7 +24,7 @@ const system = demoSystem('demo-mcp');
 const adminToken = randomBytes(24).toString('base64url');
 const say = (text) => process.stdout.write(`${text}\n`);
 const step = (title) => say(`\n▶ ${title}`);
-const failure = (e) => (e ? `${e.errorCode ?? e.name}: ${e.message}` : 'no error (unexpected)');
+const failure = (e) => (e ? `${e.errorCode ?? e.constructor.name}: ${e.message}` : 'no error (unexpected)');
 
 async function main() {
   const pki = await createTestPki('cimd-gateway MCP demo CA');

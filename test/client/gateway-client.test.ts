@@ -9,6 +9,8 @@ import {
 } from '@cimd/client';
 import { freePort, waitFor } from '@cimd/testing';
 import * as grpc from '@grpc/grpc-js';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '../support/gateway-stack';
 
@@ -19,6 +21,8 @@ import { documentFor, GatewayStack, startGatewayStack, startSoloGateway } from '
 let stack: GatewayStack;
 let acmeKey: string;
 let otherKey: string;
+const AS = { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' };
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const FAST: Partial<RetryPolicy> = { baseDelayMs: 50, maxDelayMs: 200 };
 
 type Transport = 'http' | 'grpc';
@@ -110,8 +114,11 @@ beforeAll(async () => {
     fetcherEnv: { CIMD_GONE_CONFIRM_DELAY_MS: '300' },
     gatewayEnv: { CIMD_AUTHORIZE_WAIT_MS: '1000' },
   });
-  for (const id of ['acme', 'other'])
-    expect((await stack.request('POST', '/v1/tenants', { body: { id } })).status).toBe(201);
+  for (const [id, policy] of [
+    ['acme', AS],
+    ['other', {}],
+  ] as const)
+    expect((await stack.request('POST', '/v1/tenants', { body: { id, policy } })).status).toBe(201);
   acmeKey = (await stack.request('POST', '/v1/tenants/acme/keys')).body.key;
   otherKey = (await stack.request('POST', '/v1/tenants/other/keys')).body.key;
 }, 60_000);
@@ -119,6 +126,18 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const gateway of opened) gateway.close();
   await stack?.stop();
+});
+
+describe('@cimd/client over http only', () => {
+  it("reads the RFC 8414 members the tenant's AS publishes", async () => {
+    const { gateway } = client('http');
+    expect(await (gateway as HttpGatewayClient).authorizationServerMetadata()).toEqual({
+      client_id_metadata_document_supported: true,
+      token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: expect.arrayContaining(['ES256', 'RS256', 'EdDSA']),
+      code_challenge_methods_supported: ['S256'],
+    });
+  });
 });
 
 describe.each<Transport>(['http', 'grpc'])('@cimd/client over %s', (transport) => {
@@ -157,6 +176,14 @@ describe.each<Transport>(['http', 'grpc'])('@cimd/client over %s', (transport) =
       expect(decision).toMatchObject({ decision: 'deny', error: 'invalid_request', attempts: 1 });
       expect(mayRedirectError(decision)).toBe(false);
       expect(sent()).toBe(1);
+    });
+
+    it('a deny the gateway lets go back to a verified redirect_uri says so (a public client without PKCE)', async () => {
+      const id = serve(`/${transport}/no-pkce.json`);
+      const { gateway } = client(transport);
+      const decision = await gateway.checkAuthorization({ client_id: id, redirect_uri: callback(id) });
+      expect(decision).toMatchObject({ decision: 'deny', reason: 'pkce.required', redirect: true, attempts: 1 });
+      expect(mayRedirectError(decision)).toBe(true);
     });
 
     it('retries a pending answer until the document is there, with one fetch at the origin', async () => {
@@ -228,6 +255,46 @@ describe.each<Transport>(['http', 'grpc'])('@cimd/client over %s', (transport) =
       );
       await expect(gateway.checkSession('s')).rejects.toMatchObject({ error: 'unreachable' });
       expect(sent()).toBe(2);
+    });
+  });
+
+  describe('client authentication', () => {
+    it('authenticates a public client without an assertion, and a private_key_jwt client with one, once', async () => {
+      const { gateway, sent } = client(transport);
+      const open = serve(`/${transport}/public-auth.json`);
+      expect(await gateway.authenticateClient({ client_id: open })).toMatchObject({
+        authenticated: true,
+        method: 'none',
+        attempts: 1,
+      });
+
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+      const id = stack.clientId(`/${transport}/agent.json`);
+      stack.origin.json(
+        `/${transport}/agent.json`,
+        documentFor(id, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } }),
+      );
+      const now = Math.floor(Date.now() / 1000);
+      const jwt = await new SignJWT({ iss: id, sub: id, aud: AS.issuer, iat: now, exp: now + 60, jti: randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .sign(privateKey);
+      const request = { client_id: id, client_assertion_type: JWT_BEARER, client_assertion: jwt };
+      expect(await gateway.authenticateClient({ client_id: id })).toMatchObject({
+        authenticated: false,
+        method: 'private_key_jwt',
+        error: 'invalid_client',
+        reason: expect.any(String),
+      });
+      expect(await gateway.authenticateClient(request)).toMatchObject({
+        authenticated: true,
+        method: 'private_key_jwt',
+        client: { client_id: id },
+      });
+      const before = sent();
+      const replayed = await gateway.authenticateClient(request);
+      expect(replayed).toMatchObject({ authenticated: false, error: 'invalid_client', attempts: 1 });
+      expect(sent() - before).toBe(1);
     });
   });
 

@@ -28,7 +28,7 @@ const decision = z.looseObject({
 
 const authentication = z.looseObject({
   authenticated: z.boolean(),
-  method: z.string(),
+  method: z.string().optional(),
   error: z.string().optional(),
   error_description: z.string().optional(),
   reason: z.string().optional(),

@@ -4,7 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Decision, readClientRecord, readDecision, readSessionStatus, readTenantEvent } from './answers';
+import {
+  Authentication,
+  Decision,
+  readAuthentication,
+  readClientRecord,
+  readDecision,
+  readSessionStatus,
+  readTenantEvent,
+} from './answers';
 import { GatewayError, GatewayErrorCode, isGatewayError } from './errors';
 import { DEFAULT_RECONNECT_POLICY, ReconnectPolicy, resumableEvents } from './event-stream';
 import type { GatewayClientOptions } from './http-gateway-client';
@@ -88,6 +96,7 @@ type Unary = (
 /** The unary methods of cimd.v1.Gateway, with the message each takes and the one it answers. */
 interface UnaryMethods {
   CheckAuthorization: [messages.CheckAuthorizationRequest, messages.CheckAuthorizationResponse__Output];
+  AuthenticateClient: [messages.AuthenticateClientRequest, messages.AuthenticateClientResponse__Output];
   GetClient: [messages.GetClientRequest, messages.GetClientResponse__Output];
   RegisterSession: [messages.RegisterSessionRequest, messages.SessionStatus__Output];
   CheckSession: [messages.CheckSessionRequest, messages.SessionStatus__Output];
@@ -134,8 +143,29 @@ export class GrpcGatewayClient implements CimdGateway {
     return { ...result, attempts };
   }
 
-  authenticateClient(_request: ClientAuthenticationRequest, _options?: CallOptions): Promise<ClientAuthentication> {
-    throw new GatewayError('not_found', 'AuthenticateClient is not in this version of cimd.v1.Gateway');
+  async authenticateClient(
+    request: ClientAuthenticationRequest,
+    options: CallOptions = {},
+  ): Promise<ClientAuthentication> {
+    const message: messages.AuthenticateClientRequest = {
+      tenant: this.tenant,
+      client_id: request.client_id,
+      ...(request.client_assertion_type !== undefined ? { client_assertion_type: request.client_assertion_type } : {}),
+      ...(request.client_assertion !== undefined ? { client_assertion: request.client_assertion } : {}),
+    };
+    // Only `pending` is retried: after a transient failure the assertion's jti may already be spent.
+    const { result, attempts } = await withRetries<Authentication>(
+      this.retry,
+      async () => {
+        const answer = await this.unary('AuthenticateClient', message, options);
+        // proto3 does not send a false bool: absent is false.
+        const authentication = readAuthentication({ ...answer, authenticated: answer.authenticated ?? false });
+        if (authentication.error !== 'temporarily_unavailable') return { done: authentication };
+        return { retry: authentication, hintMs: retryHintMs(answer as Record<string, unknown>) };
+      },
+      { signal: options.signal },
+    );
+    return { ...result, attempts };
   }
 
   async getClient(clientId: string, options: CallOptions = {}): Promise<ClientRecord | undefined> {

@@ -50,7 +50,8 @@ export interface ClientAuthenticationRequest {
 
 export interface ClientAuthentication {
   authenticated: boolean;
-  method: 'none' | 'private_key_jwt';
+  /** How the client authenticated, or would have had to (absent when the gateway could not tell). */
+  method?: 'none' | 'private_key_jwt';
   /** `temporarily_unavailable`: the document could not be had in time, even after the retries. */
   error?: 'invalid_client' | 'temporarily_unavailable';
   error_description?: string;
