@@ -1,5 +1,5 @@
 import { HttpGatewayClient } from '@cimd/client';
-import { freePort } from '@cimd/testing';
+import { freePort, waitFor } from '@cimd/testing';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { InvalidClientError, InvalidGrantError, OAuthError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { randomBytes } from 'node:crypto';
@@ -178,9 +178,14 @@ describe('an MCP client with a Client ID Metadata Document, on an oidc-provider 
     expect(outcome.authorized.toolText).toBe(`demo-user through ${clients.confidential.clientId}`);
     // The assertion's jti is spent fleet-wide: the same assertion again is refused.
     expect(outcome.replayed).toBeInstanceOf(InvalidClientError);
-    const refusals = as.logs.filter(
-      (l) => l.msg === 'client authentication refused by the gateway' && l.client_id === clients.confidential.clientId,
-    );
+    // The AS's log lines arrive through a pipe, maybe after its answers.
+    const refusals = await waitFor(() => {
+      const lines = as.logs.filter(
+        (l) =>
+          l.msg === 'client authentication refused by the gateway' && l.client_id === clients.confidential.clientId,
+      );
+      return lines.length >= 3 && lines;
+    }, 'the three refusals in the AS log');
     expect(refusals.map((l) => l.method)).toEqual(['private_key_jwt', 'private_key_jwt', 'private_key_jwt']);
     expect(refusals.every((l) => typeof l.reason === 'string')).toBe(true);
   }, 60_000);

@@ -8,6 +8,14 @@ import { GatewayClients } from './gateway-clients';
 import type { MemoryStore } from './memory-store';
 import { errorPage } from './pages';
 
+/** oidc-provider's routes this AS puts the gateway in front of (its defaults, written down once). */
+export const ROUTES = {
+  authorization: '/auth',
+  token: '/token',
+  introspection: '/token/introspection',
+  revocation: '/token/revocation',
+} as const;
+
 function audiences(aud: unknown): string[] {
   return Array.isArray(aud)
     ? aud.filter((a): a is string => typeof a === 'string')
@@ -75,6 +83,7 @@ export function createProvider(config: AuthorizationServerConfig, gateway: CimdG
         },
       },
     },
+    routes: ROUTES,
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // MCP clients ask for the resource's scopes, not offline_access: a client whose document

@@ -10,7 +10,7 @@ import { consentRoutes } from './consent';
 import { revokeEndedGrants } from './grant-revocation';
 import { MemoryStore } from './memory-store';
 import { errorPage } from './pages';
-import { createProvider, metadataMembers } from './provider';
+import { createProvider, metadataMembers, ROUTES } from './provider';
 
 export interface RunningAuthorizationServer {
   server: Server;
@@ -48,8 +48,9 @@ export async function startAuthorizationServer(
   const store = new MemoryStore();
   const provider = createProvider(config, gateway, store);
   provider.use(metadataMembers(members));
-  provider.use(authorizeGate(gateway, { path: '/auth', issuer: config.issuer }, logger));
-  provider.use(clientAuthentication(gateway, ['/token', '/token/introspection', '/token/revocation'], logger));
+  provider.use(authorizeGate(gateway, { path: ROUTES.authorization, issuer: config.issuer }, logger));
+  // Every route at which oidc-provider authenticates clients (PAR is off).
+  provider.use(clientAuthentication(gateway, [ROUTES.token, ROUTES.introspection, ROUTES.revocation], logger));
 
   const app = express();
   app.disable('x-powered-by');
