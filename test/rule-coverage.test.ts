@@ -5,6 +5,7 @@ import { DECISION_CASES } from '../libs/core/src/authorize/authorize-decision.ca
 import { ASSERTION_CASES, KEY_SET_CASES } from '../libs/core/src/client-auth/client-auth.cases';
 import { CLIENT_ID_URL_CASES } from '../libs/core/src/client-id/client-id-url.cases';
 import { DOCUMENT_CASES } from '../libs/core/src/document/validate-document.cases';
+import { WEBHOOK_URL_CASES } from '../libs/core/src/policy/webhook-url.cases';
 import { REGISTERED_REDIRECT_CASES } from '../libs/core/src/redirect-uri/redirect-uri.cases';
 import { FETCH_BEHAVIOUR_CASES } from './fetch/fetch-behaviour.cases';
 
@@ -47,6 +48,7 @@ describe('rule coverage', () => {
       ...FETCH_BEHAVIOUR_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
       ...KEY_SET_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
       ...ASSERTION_CASES.flatMap((c) => (c.refusal ? [c.refusal] : [])),
+      ...WEBHOOK_URL_CASES.flatMap((c) => c.errors),
       ...Object.keys(TESTED_ELSEWHERE),
     ]);
     const untested = Object.keys(RULES).filter((code) => !covered.has(code));
@@ -65,6 +67,7 @@ describe('rule coverage', () => {
       ...DECISION_CASES,
       ...KEY_SET_CASES,
       ...ASSERTION_CASES,
+      ...WEBHOOK_URL_CASES,
     ]) {
       expect(c.rule).toMatch(/^(\d+(-\d+)?|RFC \d+.*|draft §.*)$/);
     }

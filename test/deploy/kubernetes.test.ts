@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseRedisEnv } from '@cimd/runtime';
 import { schemaProblems, strictFieldProblems } from './support/k8s-schema';
 import {
   containers,
@@ -324,6 +325,39 @@ describe('k8s/overlays/dev in-cluster Redis', () => {
     );
     // The fetcher connects as the restricted ACL user.
     expect(environment(manifests, fetcher).env.REDIS_URL).toMatch(/^redis:\/\/cimd-fetcher:[^@]+@redis:6379$/);
+  });
+});
+
+describe.each([
+  ['redis-cluster', { mode: 'cluster' }],
+  ['redis-sentinel', { mode: 'sentinel', master: 'mymaster' }],
+] as const)('k8s/overlays/%s', (overlay, expected) => {
+  it('gives the gateway and the fetcher one Redis topology (no REDIS_URL), which both parse at start-up', () => {
+    const manifests = renderOverlay(overlay);
+    for (const component of ['gateway', 'fetcher']) {
+      const [c] = containers(workloadByComponent(manifests, component));
+      const { env } = environment(manifests, c);
+      expect(env.REDIS_URL).toBeUndefined();
+      // The credentials come from the Secrets (the secret store's), as the overlay says: no REDIS_URL there either.
+      const redis = parseRedisEnv({
+        ...env,
+        REDIS_USERNAME: `cimd-${component}`,
+        REDIS_PASSWORD: 'from-the-secret-store',
+      });
+      expect(redis).toMatchObject(expected);
+      expect(redis.mode === 'single' ? [] : redis.mode === 'cluster' ? redis.nodes : redis.sentinels).toHaveLength(3);
+    }
+    // Both apps read the topology from the one ConfigMap they share.
+    const common = named(
+      manifests,
+      'ConfigMap',
+      workloadByComponent(manifests, 'gateway').spec.template.spec.containers[0].envFrom[0].configMapRef.name,
+    );
+    expect(
+      Object.keys(decoded(common))
+        .filter((k) => k.startsWith('REDIS_'))
+        .sort(),
+    ).toEqual(overlay === 'redis-cluster' ? ['REDIS_CLUSTER_NODES'] : ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER']);
   });
 });
 

@@ -62,7 +62,7 @@ export class FetcherModule {
     return {
       module: FetcherModule,
       imports: [
-        RedisModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),
+        RedisModule.forRoot({ topology: config.redis, prefix: config.redisPrefix }),
         FetcherInfraModule.forRoot(config, logger),
         FetchModule,
         WebhooksModule,

@@ -248,6 +248,29 @@ export const RULES = {
     summary: 'the logo could not be prefetched (not a PNG/JPEG/GIF/WebP/ICO image, too large, or unreachable)',
   },
 
+  // A tenant's webhook URL, checked when its policy is saved (SPEC-NOTES 5); delivery checks again
+  'webhook_url.userinfo': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook URL has a username or password (`https://user@…`, `https://name@address/`)',
+  },
+  'webhook_url.localhost': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook host is `localhost` or a `*.localhost` name (RFC 6761)',
+  },
+  'webhook_url.special_use_address': {
+    severity: 'error',
+    spec: '5',
+    summary:
+      'the webhook host is an IP literal in a special-use range, in any spelling (`0x7f.1`, `[::ffff:a9fe:a9fe]`)',
+  },
+  'webhook_url.port_not_allowed': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook URL names a port other than those the deployment delivers to (443 by default)',
+  },
+
   // Registered redirect URIs (SPEC-NOTES 16-18)
   'redirect_uri.malformed': { severity: 'error', spec: '17', summary: 'not a valid URI' },
   'redirect_uri.wildcard': { severity: 'error', spec: '16', summary: 'contains `*`' },
@@ -367,6 +390,17 @@ export const RULES = {
     severity: 'decision',
     spec: 'draft §7.2',
     summary: 'the tenant is allowlist-only and the client_id is not listed',
+  },
+  'policy.idn_host_denied': {
+    severity: 'decision',
+    spec: '19, 22',
+    summary: 'the tenant refuses client_id hosts with a punycode (`xn--`) label (`deny_idn_hosts`)',
+  },
+  'client.idn_host': {
+    severity: 'warning',
+    spec: '19, 22',
+    summary:
+      'the client_id host has a punycode (`xn--`) label, an internationalized name that may imitate another (`xn--pple-43d.test` reads "аpple.test", with a Cyrillic "а"); the decision\'s `client` carries both forms',
   },
   'client.first_seen_recently': {
     severity: 'warning',

@@ -56,6 +56,7 @@ export async function fetchClientMetadata(
         status: r.status,
         warnings: [...urlCheck.warnings, ...r.warnings],
         errors: r.errors,
+        ...(r.body !== undefined ? { body: r.body } : {}),
       };
     case 'blocked':
     case 'too_large':
@@ -65,7 +66,8 @@ export async function fetchClientMetadata(
       const warnings = [...urlCheck.warnings, ...r.warnings];
       const check = validateMetadataDocument(r.json, { clientId });
       warnings.push(...check.warnings);
-      if (!check.valid || !check.document) return { outcome: 'invalid', status: 200, warnings, errors: check.errors };
+      if (!check.valid || !check.document)
+        return { outcome: 'invalid', status: 200, warnings, errors: check.errors, body: r.text };
       return {
         outcome: 'ok',
         document: check.document,

@@ -18,6 +18,8 @@ export type JsonFetch =
   | {
       kind: 'json';
       json: unknown;
+      /** The body as text: what a refused document is shown as (never served as a document). */
+      text: string;
       warnings: Finding[];
       lifetime: CacheLifetime;
       validators: Validators;
@@ -29,7 +31,7 @@ export type JsonFetch =
   | { kind: 'gone'; status: 404 | 410; errors: Finding[] }
   | { kind: 'redirect'; status: number; location?: string; errors: Finding[] }
   | { kind: 'transient'; status?: number; retryAfterSeconds?: number; errors: Finding[] }
-  | { kind: 'invalid'; status: number; errors: Finding[]; warnings: Finding[] }
+  | { kind: 'invalid'; status: number; errors: Finding[]; warnings: Finding[]; body?: string }
   | { kind: 'blocked' | 'too_large' | 'bad_content_type'; errors: Finding[] };
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
@@ -120,8 +122,9 @@ export async function fetchJson(fetcher: SafeFetcher, url: string, options: Fetc
   }
 
   let json: unknown;
+  let text: string | undefined;
   try {
-    let text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(res.body);
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     json = JSON.parse(text);
   } catch (e) {
@@ -131,11 +134,13 @@ export async function fetchJson(fetcher: SafeFetcher, url: string, options: Fetc
       status,
       warnings,
       errors: [finding('document.not_json', `${label} did not serve valid JSON: ${why}`)],
+      ...(text !== undefined ? { body: text } : {}),
     };
   }
   return {
     kind: 'json',
     json,
+    text,
     warnings,
     lifetime: lifetimeOf(res.headers),
     validators: validatorsOf(res.headers),

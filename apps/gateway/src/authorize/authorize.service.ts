@@ -6,7 +6,7 @@ import {
   checkClientIdUrl,
   ClientIdUrlCheck,
   decideAuthorization,
-  DocumentCheck,
+  decideOnCachedEntry,
   evaluateClientIdPolicy,
   Finding,
   RuleCode,
@@ -14,6 +14,7 @@ import {
 } from '@cimd/core';
 import { Injectable } from '@nestjs/common';
 import { ClientResolver, CacheStatus } from '../clients/client-resolver';
+import { ClientSightings } from '../clients/client-sightings';
 import { logoUrl } from '../clients/clients.service';
 import { invalidRequest } from '../common/domain-error';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
@@ -40,6 +41,7 @@ export class AuthorizeService {
   constructor(
     private readonly clients: ClientResolver,
     private readonly policies: TenantPoliciesService,
+    private readonly sightings: ClientSightings,
     private readonly metrics: GatewayMetrics,
     @InjectConfig() private readonly config: GatewayConfig,
   ) {}
@@ -47,6 +49,7 @@ export class AuthorizeService {
   async check(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
     const result = await this.decide(tenantId, request);
     this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
+    this.sightings.record(tenantId, request, result);
     return result;
   }
 
@@ -63,7 +66,7 @@ export class AuthorizeService {
     if (evaluateClientIdPolicy(url.url, policy)) return this.deny(request, url, [], policy);
 
     const resolved = await this.clients.resolve(request.client_id, key, url, policy, copy);
-    if (resolved.kind === 'pending') return pending(resolved.description);
+    if (resolved.kind === 'pending') return this.clients.pending(request.client_id, resolved.situation);
     const { entry, status } = resolved;
     const decision = this.decideOn(request, url, entry, policy);
     if (status === 'stale' && decision.trust) decision.trust.warnings.push('client.stale');
@@ -83,23 +86,12 @@ export class AuthorizeService {
     entry: CacheEntry,
     policy: TenantPolicy,
   ): AuthorizeResponse {
-    const document: DocumentCheck =
-      entry.status === 'valid' && entry.document
-        ? {
-            valid: true,
-            errors: [],
-            warnings: (entry.warnings ?? []).map((code) => ({ code, message: '' })),
-            document: entry.document,
-          }
-        : { valid: false, errors: entry.errors ?? [], warnings: [] };
-    const logo = entry.logo ? logoUrl(this.config.publicUrl, entry.logo.sha256) : undefined;
-    return decideAuthorization({
+    return decideOnCachedEntry({
       request,
       urlCheck,
-      document,
+      entry,
       policy,
-      ...(entry.first_seen_at !== undefined ? { firstSeenAt: entry.first_seen_at } : {}),
-      logoUrl: () => logo,
+      ...(entry.logo ? { logoUrl: logoUrl(this.config.publicUrl, entry.logo.sha256) } : {}),
     });
   }
 
@@ -111,13 +103,4 @@ export class AuthorizeService {
   ): AuthorizeResponse {
     return decideAuthorization({ request, urlCheck, document: { valid: false, errors, warnings: [] }, policy });
   }
-}
-
-export function pending(description: string): AuthorizeResponse {
-  return {
-    decision: 'pending',
-    error: 'temporarily_unavailable',
-    error_description: description,
-    reason: 'client.pending',
-  };
 }

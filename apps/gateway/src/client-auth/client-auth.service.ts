@@ -1,6 +1,7 @@
 import { clientKey } from '@cimd/contracts';
 import {
   AssertionContext,
+  AuthorizeDecision,
   authMethodsFor,
   CacheEntry,
   checkClientIdUrl,
@@ -44,6 +45,9 @@ export interface ClientAuthentication {
   error?: 'invalid_client' | 'temporarily_unavailable';
   error_description?: string;
   reason?: RuleCode;
+  /** On `temporarily_unavailable`: why the client's last fetch failed, and when to try again. */
+  fetch_error?: AuthorizeDecision['fetch_error'];
+  retry_after_seconds?: number;
   client?: { client_id: string; host: string; name?: string };
 }
 
@@ -106,14 +110,18 @@ export class ClientAuthService {
     if (denial) return refuse(denial.reason, denial.description, base);
 
     const resolved = await this.clients.resolve(request.client_id, key, url, policy, copy, { keys: true });
-    if (resolved.kind === 'pending')
+    if (resolved.kind === 'pending') {
+      const pending = await this.clients.pending(request.client_id, resolved.situation);
       return {
         authenticated: false,
         error: 'temporarily_unavailable',
-        error_description: resolved.description,
+        error_description: pending.error_description ?? 'The client could not be had in time; try again shortly.',
         reason: 'client.pending',
+        ...(pending.fetch_error ? { fetch_error: pending.fetch_error } : {}),
+        ...(pending.retry_after_seconds !== undefined ? { retry_after_seconds: pending.retry_after_seconds } : {}),
         client: base,
       };
+    }
     let entry = resolved.entry;
     const document = entry.status === 'valid' ? entry.document : undefined;
     if (!document) {

@@ -1,5 +1,13 @@
 import { CHANNELS } from '@cimd/contracts';
-import { CacheEntry, ClientIdUrlCheck, freshness, TenantPolicy } from '@cimd/core';
+import {
+  AuthorizeDecision,
+  CacheEntry,
+  ClientIdUrlCheck,
+  freshness,
+  pendingDecision,
+  PendingSituation,
+  TenantPolicy,
+} from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
 import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
 import { Injectable, OnModuleInit } from '@nestjs/common';
@@ -41,7 +49,7 @@ export function newerKeys(entry: CacheEntry): Newer {
 
 /** A client's entry as a request may use it, or why there is none to use yet. */
 export type Resolution =
-  { kind: 'entry'; entry: CacheEntry; status: CacheStatus } | { kind: 'pending'; description: string };
+  { kind: 'entry'; entry: CacheEntry; status: CacheStatus } | { kind: 'pending'; situation: PendingSituation };
 
 /**
  * A client's cache entry for a request, from this replica's copy, Redis or the fetcher: fresh
@@ -103,17 +111,14 @@ export class ClientResolver implements OnModuleInit {
       entry ??= (await this.copies.load(key, { clientId, url }))?.entry;
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'the client cache is unreachable');
-      return { kind: 'pending', description: 'The client cache is unreachable; try again shortly.' };
+      return { kind: 'pending', situation: 'cache_unreachable' };
     }
     if (!entry) {
       this.metrics.cache.inc({ result: 'miss' });
       const fetched = await this.fetchNow(clientId, reason ?? 'miss', newerThan(0));
       return fetched
         ? { kind: 'entry', entry: fetched, status: 'fetched' }
-        : {
-            kind: 'pending',
-            description: "The client's metadata document could not be fetched in time; try again shortly.",
-          };
+        : { kind: 'pending', situation: 'not_cached' };
     }
     const now = Date.now();
     const state = freshness(entry, policy.stale_if_error_seconds, now);
@@ -143,10 +148,7 @@ export class ClientResolver implements OnModuleInit {
           this.metrics.cache.inc({ result: 'stale' });
           return { kind: 'entry', entry, status: 'stale' };
         }
-        return {
-          kind: 'pending',
-          description: "The client's metadata document has expired and could not be fetched again; try again shortly.",
-        };
+        return { kind: 'pending', situation: 'expired' };
       }
     }
   }
@@ -182,6 +184,15 @@ export class ClientResolver implements OnModuleInit {
     } finally {
       this.metrics.queueWait.observe((performance.now() - started) / 1000);
     }
+  }
+
+  /**
+   * `pending`, with the reason of the client's last failed fetch and a retry hint from its attempt
+   * log (read only on this path: answers from the cache read nothing more).
+   */
+  async pending(clientId: string, situation: PendingSituation): Promise<AuthorizeDecision> {
+    const attempts = situation === 'cache_unreachable' ? [] : await this.cache.attempts(clientId).catch(() => []);
+    return pendingDecision(situation, attempts, Date.now());
   }
 
   private background(clientId: string): void {

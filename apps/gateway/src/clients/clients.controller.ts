@@ -1,12 +1,13 @@
 import { checkClientIdUrl } from '@cimd/core';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
 import { invalidRequest, unavailable } from '../common/domain-error';
 import { ZodBody } from '../common/parse-body';
 import { ClientsService } from './clients.service';
 import { FetchRequests } from './fetch-requests';
+import { ATTEMPTS_SCHEMA } from './openapi-schemas';
 
 const RefreshBody = z.object({ client_id: z.string().max(8192) }).strict();
 
@@ -24,10 +25,22 @@ export class ClientsController {
   @ApiOperation({ summary: 'The cached record of a client_id and its status (tenant key or admin)' })
   @ApiQuery({ name: 'client_id', required: true })
   async get(@Query('client_id') clientId: unknown) {
-    if (typeof clientId !== 'string' || clientId === '') {
-      throw invalidRequest('the client_id query parameter is required, exactly once');
-    }
-    return this.clients.find(clientId);
+    return this.clients.find(requiredClientId(clientId));
+  }
+
+  @Get('attempts')
+  @ApiOperation({
+    summary: "A client's last fetch attempts and when the next is due (tenant key or admin)",
+    description:
+      'Kept for 24 h after the last attempt, also for a client that has no cached document (a host that does not resolve, ' +
+      'a timeout, a TLS failure): outcome, rule code (docs/RULES.md), HTTP status, duration and the next attempt (retry ' +
+      'with backoff, cooldown, confirmation or refresh). Never a document (SPEC-NOTES 15).',
+  })
+  @ApiQuery({ name: 'client_id', required: true })
+  @ApiOkResponse({ schema: ATTEMPTS_SCHEMA })
+  @ApiNotFoundResponse({ description: 'neither a cached entry nor a recorded attempt' })
+  async attempts(@Query('client_id') clientId: unknown) {
+    return this.clients.attempts(requiredClientId(clientId));
   }
 
   @Post('refresh')
@@ -46,4 +59,10 @@ export class ClientsController {
     }
     return { client_id, enqueued: true };
   }
+}
+
+function requiredClientId(clientId: unknown): string {
+  if (typeof clientId !== 'string' || clientId === '')
+    throw invalidRequest('the client_id query parameter is required, exactly once');
+  return clientId;
 }

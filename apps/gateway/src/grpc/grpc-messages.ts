@@ -131,9 +131,13 @@ export function checkAuthorizationResponse(result: AuthorizeResponse): grpc.Chec
       tos_uri: client.tos_uri,
       policy_uri: client.policy_uri,
       redirect_host: client.redirect_host,
+      host_unicode: client.host_unicode,
+      host_punycode: client.host_punycode,
     },
     trust: trust && { level: trust.level, warnings: [...trust.warnings] },
     cache: cache && { status: cache.status, fetched_at: cache.fetched_at, expires_at: cache.expires_at },
+    fetch_error: result.fetch_error && { ...result.fetch_error },
+    retry_after_seconds: result.retry_after_seconds,
   };
 }
 

@@ -25,6 +25,13 @@ export interface DecisionCase {
   redirect?: boolean;
 }
 
+/** `аpple.test` with a Cyrillic "а" (U+0430), in the punycode form a client_id carries. */
+export const IDN_CLIENT_ID = 'https://xn--pple-43d.test/oauth/client.json';
+const IDN_CLIENT = {
+  request: { client_id: IDN_CLIENT_ID, redirect_uri: 'https://xn--pple-43d.test/callback' },
+  document: { client_id: IDN_CLIENT_ID, client_uri: undefined, redirect_uris: ['https://xn--pple-43d.test/callback'] },
+};
+
 export const DECISION_CASES: DecisionCase[] = [
   {
     rule: '23',
@@ -345,6 +352,31 @@ export const DECISION_CASES: DecisionCase[] = [
     decision: 'allow',
     trust: 'verified_origin',
     warnings: ['client_uri.cross_origin'],
+  },
+  {
+    rule: '19',
+    name: 'a client_id host with a punycode label (look-alike of apple.test): allowed, warned',
+    ...IDN_CLIENT,
+    decision: 'allow',
+    trust: 'verified_origin',
+    warnings: ['client.idn_host'],
+  },
+  {
+    rule: '19',
+    name: 'a client_id host with a punycode label, refused by a tenant that denies them',
+    ...IDN_CLIENT,
+    policy: { deny_idn_hosts: true },
+    decision: 'deny',
+    error: 'unauthorized_client',
+    reason: 'policy.idn_host_denied',
+  },
+  {
+    rule: '19',
+    name: 'an ASCII client_id host under a tenant that denies punycode hosts',
+    policy: { deny_idn_hosts: true },
+    decision: 'allow',
+    trust: 'verified_origin',
+    warnings: [],
   },
   {
     rule: '19',

@@ -3,7 +3,7 @@ import { validateMetadataDocument } from '../document/validate-document';
 import { BASE_DOCUMENT, CLIENT_ID, variant } from '../document/validate-document.cases';
 import { parseTenantPolicy, TenantPolicy } from '../policy/tenant-policy';
 import { AuthorizeInput, AuthorizeRequest, decideAuthorization } from './authorize-decision';
-import { DECISION_CASES } from './authorize-decision.cases';
+import { DECISION_CASES, IDN_CLIENT_ID } from './authorize-decision.cases';
 
 const NOW = Date.UTC(2026, 10, 26);
 const REQUEST: AuthorizeRequest = {
@@ -85,6 +85,38 @@ describe('decideAuthorization', () => {
       policy_uri: 'https://app.example.com/privacy',
       redirect_host: 'app.example.com',
     });
+  });
+
+  it('shows a punycode host in both forms, so that a consent screen can show the one a look-alike cannot fake (SPEC-NOTES 19)', () => {
+    const idn = (policy: unknown = {}) =>
+      decideAuthorization(
+        input(
+          { client_id: IDN_CLIENT_ID, redirect_uri: 'https://xn--pple-43d.test/callback' },
+          { client_id: IDN_CLIENT_ID, client_uri: undefined, redirect_uris: ['https://xn--pple-43d.test/callback'] },
+          policy,
+        ),
+      );
+    const allowed = idn();
+    expect(allowed.client).toMatchObject({
+      client_id: IDN_CLIENT_ID,
+      host: 'xn--pple-43d.test',
+      host_unicode: '\u0430pple.test',
+      host_punycode: 'xn--pple-43d.test',
+    });
+    expect(allowed.trust?.warnings).toContain('client.idn_host');
+    // A denial still says who the client is, in both forms, and why.
+    const denied = idn({ deny_idn_hosts: true });
+    expect(denied.client).toEqual({
+      client_id: IDN_CLIENT_ID,
+      host: 'xn--pple-43d.test',
+      host_unicode: '\u0430pple.test',
+      host_punycode: 'xn--pple-43d.test',
+    });
+    expect(denied.error_description).toBe(
+      'Clients hosted on internationalized names are not accepted by this authorization server: "xn--pple-43d.test" reads as "\u0430pple.test".',
+    );
+    // An ASCII host has neither form.
+    expect(Object.keys(decideAuthorization(input()).client ?? {})).not.toContain('host_unicode');
   });
 
   it('gives no logo when the caller has no copy of it', () => {

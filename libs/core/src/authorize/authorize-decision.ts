@@ -1,4 +1,5 @@
 import { checkClientIdUrl, ClientIdUrlCheck } from '../client-id/client-id-url';
+import { idnHostForms } from '../client-id/idn-host';
 import { DocumentCheck } from '../document/validate-document';
 import { Finding, quote, RuleCode } from '../findings';
 import { authMethodsFor } from '../client-auth/auth-methods';
@@ -31,7 +32,15 @@ export type TrustLevel = 'trusted' | 'verified_origin' | 'unverified';
 /** What a consent screen shows (SPEC-NOTES 19): the client_id host always, the rest by policy. */
 export interface ClientDisplay {
   client_id: string;
+  /** The client_id host as written there (lower-cased): for an internationalized name, its punycode form. */
   host: string;
+  /**
+   * Only for a host with a punycode (`xn--`) label (warning `client.idn_host`): the host as a
+   * person reads it, which may imitate another name (`аpple.test` with a Cyrillic "а").
+   */
+  host_unicode?: string;
+  /** Only with host_unicode: the ASCII form (`xn--pple-43d.test`), the one a look-alike cannot fake. */
+  host_punycode?: string;
   name?: string;
   client_uri?: string;
   logo_url?: string;
@@ -56,6 +65,10 @@ export interface AuthorizeDecision {
   redirect?: boolean;
   client?: ClientDisplay;
   trust?: { level: TrustLevel; warnings: RuleCode[] };
+  /** On `pending`: why the client's last fetch failed (fetch.dns_failed, fetch.timeout, …), when known. */
+  fetch_error?: { code: RuleCode; message: string; at: string };
+  /** On `pending`: seconds after which a new check may get another answer. */
+  retry_after_seconds?: number;
 }
 
 export interface AuthorizeInput {
@@ -99,6 +112,11 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       urlCheck.errors[0]?.code ?? 'client_id.not_string',
     );
   const base: ClientDisplay = { client_id: url.value, host: url.host };
+  const idn = idnHostForms(url.host);
+  if (idn) {
+    base.host_unicode = idn.unicode;
+    base.host_punycode = idn.punycode;
+  }
 
   const policyDenial = evaluateClientIdPolicy(url, policy);
   if (policyDenial) return deny('unauthorized_client', policyDenial.description, policyDenial.reason, base);
@@ -301,7 +319,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
     client,
     trust: {
       level: trusted ? 'trusted' : target.kind === 'web' && !crossOrigin ? 'verified_origin' : 'unverified',
-      warnings: trustWarnings(check.warnings, target, crossOrigin, policy, input),
+      warnings: trustWarnings(check.warnings, target, crossOrigin, policy, input, idn !== undefined),
     },
   };
 }
@@ -312,8 +330,11 @@ function trustWarnings(
   crossOrigin: boolean,
   policy: TenantPolicy,
   input: AuthorizeInput,
+  idnHost: boolean,
 ): RuleCode[] {
   const codes = new Set<RuleCode>();
+  // A consent screen should then show the punycode form too: the Unicode one may imitate another host.
+  if (idnHost) codes.add('client.idn_host');
   for (const w of documentWarnings) if (CONSENT_WARNINGS.has(w.code)) codes.add(w.code);
   if (crossOrigin) codes.add('redirect_uri.cross_origin');
   if (target.host === 'localhost') codes.add('redirect_uri.localhost');

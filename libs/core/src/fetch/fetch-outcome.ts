@@ -31,7 +31,14 @@ export type FetchOutcome =
       bytes: number;
     }
   | { outcome: 'not_modified'; lifetime: CacheLifetime; validators: Validators; warnings: Finding[] }
-  | { outcome: 'invalid'; errors: Finding[]; warnings: Finding[]; status: number }
+  | {
+      outcome: 'invalid';
+      errors: Finding[];
+      warnings: Finding[];
+      status: number;
+      /** The refused body as text (at most the size cap), for operators: never a document (SPEC-NOTES 15). */
+      body?: string;
+    }
   | { outcome: 'gone'; errors: Finding[]; status: 404 | 410 }
   | { outcome: 'transient'; errors: Finding[]; status?: number; retryAfterSeconds?: number }
   | { outcome: 'blocked'; errors: Finding[] }

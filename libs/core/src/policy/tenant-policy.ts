@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientIdUrl } from '../client-id/client-id-url';
+import { idnHostForms } from '../client-id/idn-host';
 import { DOCUMENT_CHANGES, DocumentChange } from '../document/document-changes';
 import { quote, RuleCode } from '../findings';
 
@@ -72,6 +73,11 @@ export const TenantPolicySchema = z
     allow_hosts: z.array(hostPattern).default([]),
     /** Hosts whose client_ids are refused before anything is fetched. Wins over allow_hosts. */
     deny_hosts: z.array(hostPattern).default([]),
+    /**
+     * Refuse client_ids whose host has a punycode (`xn--`) label, an internationalized name that
+     * may imitate another host (otherwise such clients get the `client.idn_host` warning).
+     */
+    deny_idn_hosts: z.boolean().default(false),
     /** Accept only the client_ids listed in allowed_client_ids (draft §7.2). */
     allowlist_only: z.boolean().default(false),
     allowed_client_ids: z.array(z.string()).default([]),
@@ -185,6 +191,13 @@ export function evaluateClientIdPolicy(url: ClientIdUrl, policy: TenantPolicy): 
     return {
       reason: 'policy.host_denied',
       description: `Clients hosted on ${quote(url.host)} are not accepted by this authorization server; only listed hosts are.`,
+    };
+  }
+  const idn = policy.deny_idn_hosts ? idnHostForms(url.host) : undefined;
+  if (idn) {
+    return {
+      reason: 'policy.idn_host_denied',
+      description: `Clients hosted on internationalized names are not accepted by this authorization server: ${quote(idn.punycode)} reads as ${quote(idn.unicode)}.`,
     };
   }
   return undefined;

@@ -139,8 +139,10 @@ export interface GatewayClient extends grpc.Client {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   WatchEvents(argument: _cimd_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
   WatchEvents(argument: _cimd_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
@@ -150,8 +152,10 @@ export interface GatewayClient extends grpc.Client {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   watchEvents(argument: _cimd_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
   watchEvents(argument: _cimd_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
@@ -208,8 +212,10 @@ export interface GatewayHandlers extends grpc.UntypedServiceImplementation {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   WatchEvents: grpc.handleServerStreamingCall<_cimd_v1_WatchEventsRequest__Output, _cimd_v1_TenantEvent>;
   
