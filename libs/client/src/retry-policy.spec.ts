@@ -78,10 +78,11 @@ describe('withRetries', () => {
 
 describe('retryHintMs', () => {
   it.each([
-    [{ retry_after_ms: 1500 }, 1500],
-    [{ retry_after: 2 }, 2000],
-    [{ retry_after_ms: -1 }, undefined],
-    [{ retry_after_ms: '100' }, undefined],
+    [{ retry_after_seconds: 2 }, 2000],
+    [{ retry_after_seconds: 0 }, 0],
+    [{ retry_after_seconds: -1 }, undefined],
+    [{ retry_after_seconds: '100' }, undefined],
+    [{ retry_after: 2 }, undefined],
     [{}, undefined],
   ])('%j → %p', (answer, expected) => {
     expect(retryHintMs(answer)).toBe(expected);

@@ -90,13 +90,11 @@ export async function withRetries<T>(
 }
 
 /**
- * The retry hint of a `pending` answer, if the gateway gave one: `retry_after_ms`, or
- * `retry_after` in seconds. Absent or malformed: no hint.
+ * The retry hint of a `pending` answer: `retry_after_seconds`, which the gateway sends when it
+ * knows when the client's next fetch is due (a backoff or a cooldown). Absent or malformed: none.
  */
 export function retryHintMs(answer: Record<string, unknown>): number | undefined {
-  const ms = answer.retry_after_ms;
-  if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return ms;
-  const s = answer.retry_after;
+  const s = answer.retry_after_seconds;
   if (typeof s === 'number' && Number.isFinite(s) && s >= 0) return s * 1000;
   return undefined;
 }

@@ -57,6 +57,9 @@ export interface ClientAuthentication {
   error_description?: string;
   /** The rule that refused the client (docs/RULES.md). */
   reason?: RuleCode;
+  /** On `temporarily_unavailable`: why the client's last fetch failed, and when the next is due. */
+  fetch_error?: AuthorizeDecision['fetch_error'];
+  retry_after_seconds?: number;
   client?: ClientDisplay;
   attempts: number;
 }
