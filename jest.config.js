@@ -6,13 +6,14 @@
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
     // @fastify/static (Swagger UI) pulls in content-disposition, published as ES modules only.
-    // jose ships ES modules only: Node 20 loads them with require(esm), Jest's loader needs them as CommonJS.
+    // jose ships ES modules only: Node 20 loads them with require(esm), Jest's loader needs them as
+    // CommonJS (the gateway verifies assertions with it; the MCP SDK's private_key_jwt helper imports it).
     '^.+/node_modules/(content-disposition|jose)/.+\\.js$': [
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs' } },

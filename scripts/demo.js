@@ -6,66 +6,17 @@
  * the decisions a platform cares about. Leaves nothing behind: its database and Redis keys
  * are removed at the end.
  */
-const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdtempSync, writeFileSync } = require('node:fs');
-const { createServer } = require('node:net');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
+const { root, freePort, waitReady, demoSystem, runDemo } = require('./demo-support');
 
-const root = path.join(__dirname, '..');
 const { createTestPki, TestOrigin } = require(path.join(root, 'dist/libs/testing/src'));
-const { Client } = require('pg');
-const Redis = require('ioredis');
 
 const HOSTS = ['app.demo.test', 'impostor.demo.test', 'blocked.demo.test'];
-const prefix = `demo-${process.pid}`;
-const databaseUrl = (() => {
-  const u = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/cimd');
-  u.pathname = `/cimd_demo_${process.pid}`;
-  return u.toString();
-})();
-const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+const system = demoSystem('demo');
 const adminToken = randomBytes(24).toString('base64url');
-const children = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function start(name, entry, env) {
-  const child = spawn(process.execPath, [path.join(root, entry)], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      REDIS_URL: redisUrl,
-      CIMD_REDIS_PREFIX: prefix,
-      ...env,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
-
-async function waitReady(url) {
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become ready`);
-}
 
 function show(title, decision) {
   const lines = [`\n▶ ${title}`];
@@ -110,7 +61,7 @@ async function main() {
   const blocked = id('blocked.demo.test', '/oauth/client.json');
 
   const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
-  start('fetcher', 'dist/apps/fetcher/src/main.js', {
+  system.start('dist/apps/fetcher/src/main.js', {
     HOST: '127.0.0.1',
     FETCHER_PORT: String(fetcherPort),
     CIMD_FETCH_ALLOWED_PORTS: String(originPort),
@@ -118,11 +69,11 @@ async function main() {
     CIMD_FETCH_CA_FILE: caFile,
     CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
   });
-  start('gateway', 'dist/apps/gateway/src/main.js', {
+  system.start('dist/apps/gateway/src/main.js', {
     HOST: '127.0.0.1',
     PORT: String(port),
     GRPC_PORT: String(grpcPort),
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: system.databaseUrl,
     CIMD_ADMIN_TOKEN: adminToken,
   });
   const api = `http://127.0.0.1:${port}`;
@@ -177,29 +128,4 @@ async function main() {
   await origin.close();
 }
 
-async function cleanup() {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
-  const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-  const u = new URL(databaseUrl);
-  const name = u.pathname.slice(1);
-  u.pathname = '/postgres';
-  const pg = new Client({ connectionString: u.toString() });
-  await pg.connect();
-  await pg.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await pg.end();
-}
-
-main()
-  .then(cleanup, async (e) => {
-    process.stderr.write(`demo failed: ${e.message}\n`);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .catch((e) => {
-    process.stderr.write(`demo cleanup failed: ${e.message}\n`);
-    process.exitCode = 1;
-  });
+runDemo('demo', system, main);

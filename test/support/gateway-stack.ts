@@ -190,16 +190,17 @@ export function documentFor(clientId: string, extra: Record<string, unknown> = {
 
 /**
  * A second gateway in this process on the stack's database, with a key prefix of its own and no
- * fetcher serving its queue (for lifecycle tests). `dispose` closes it unless the test already
- * did, and removes its Redis keys.
+ * fetcher serving its queue (for lifecycle tests; `grpcPort` starts one where another was).
+ * `dispose` closes it unless the test already did, and removes its Redis keys.
  */
 export async function startSoloGateway(
   stack: GatewayStack,
   name: string,
   authorizeWaitMs: number,
+  options: { grpcPort?: number } = {},
 ): Promise<{ app: NestFastifyApplication; grpcPort: number; dispose(closed: boolean): Promise<void> }> {
   const prefix = `test-${name}-solo-${process.pid}`;
-  const grpcPort = await freePort();
+  const grpcPort = options.grpcPort ?? (await freePort());
   const app = await createGatewayApp(
     loadGatewayConfig({
       NODE_ENV: 'test',

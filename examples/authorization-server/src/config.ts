@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+const url = z.url({ protocol: /^https?$/ });
+
+/** The AS's settings, from the environment, checked once at start. */
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  /** This AS's issuer identifier (RFC 8414): its public base URL. */
+  ISSUER: url.optional(),
+  /** cimd-gateway's HTTP API, and the tenant and API key this AS uses there. */
+  CIMD_GATEWAY_URL: url,
+  CIMD_TENANT: z.string().min(1),
+  CIMD_API_KEY: z.string().min(1),
+  /** The gateway's gRPC API (host:port): revocation events come through WatchEvents; otherwise by polling HTTP. */
+  CIMD_GATEWAY_GRPC: z.string().min(1).optional(),
+  /** The protected resource this AS issues tokens for (an MCP server's URL), and its scopes. */
+  RESOURCE: url,
+  RESOURCE_SCOPES: z.string().default('mcp:tools'),
+  /** The credentials the resource server introspects tokens with. */
+  RESOURCE_CLIENT_ID: z.string().min(1),
+  RESOURCE_CLIENT_SECRET: z.string().min(32),
+});
+
+export interface AuthorizationServerConfig {
+  port: number;
+  host: string;
+  issuer: string;
+  gateway: { url: string; tenant: string; apiKey: string; grpc?: string };
+  resource: { url: string; scopes: string[]; clientId: string; clientSecret: string };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): AuthorizationServerConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    issuer: e.ISSUER ?? `http://${e.HOST}:${e.PORT}`,
+    gateway: {
+      url: e.CIMD_GATEWAY_URL,
+      tenant: e.CIMD_TENANT,
+      apiKey: e.CIMD_API_KEY,
+      ...(e.CIMD_GATEWAY_GRPC !== undefined ? { grpc: e.CIMD_GATEWAY_GRPC } : {}),
+    },
+    resource: {
+      url: e.RESOURCE,
+      scopes: e.RESOURCE_SCOPES.split(' ').filter(Boolean),
+      clientId: e.RESOURCE_CLIENT_ID,
+      clientSecret: e.RESOURCE_CLIENT_SECRET,
+    },
+  };
+}

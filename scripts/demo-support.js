@@ -1,0 +1,102 @@
+'use strict';
+/**
+ * What the demos (`npm run demo`, `npm run demo:mcp`) share: the built services as child
+ * processes on free ports, a database and a Redis prefix of their own, and the cleanup that
+ * leaves nothing behind.
+ */
+const { spawn } = require('node:child_process');
+const { createServer } = require('node:net');
+const path = require('node:path');
+const { Client } = require('pg');
+const Redis = require('ioredis');
+
+const root = path.join(__dirname, '..');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url) {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become ready`);
+}
+
+/** A demo's own database and Redis prefix, the processes it starts, and its cleanup. */
+function demoSystem(name) {
+  const prefix = `${name}-${process.pid}`;
+  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const databaseUrl = (() => {
+    const u = new URL(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/cimd');
+    u.pathname = `/cimd_${name.replace(/-/g, '_')}_${process.pid}`;
+    return u.toString();
+  })();
+  const children = [];
+  return {
+    prefix,
+    redisUrl,
+    databaseUrl,
+    /** A built service (a path under the repository) as a child process. */
+    start(entry, env) {
+      const child = spawn(process.execPath, [path.join(root, entry)], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'development',
+          LOG_LEVEL: 'warn',
+          REDIS_URL: redisUrl,
+          CIMD_REDIS_PREFIX: prefix,
+          ...env,
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      children.push(child);
+      return child;
+    },
+    async cleanup() {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+      await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+      const u = new URL(databaseUrl);
+      const db = u.pathname.slice(1);
+      u.pathname = '/postgres';
+      const pg = new Client({ connectionString: u.toString() });
+      await pg.connect();
+      await pg.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+      await pg.end();
+    },
+  };
+}
+
+/** Run `main`, then clean up whatever happened; a failure is printed and sets the exit code. */
+function runDemo(name, system, main) {
+  main()
+    .then(
+      () => system.cleanup(),
+      async (e) => {
+        process.stderr.write(`${name} failed: ${e.stack || e.message}\n`);
+        await system.cleanup();
+        process.exitCode = 1;
+      },
+    )
+    .catch((e) => {
+      process.stderr.write(`${name} cleanup failed: ${e.message}\n`);
+      process.exitCode = 1;
+    });
+}
+
+module.exports = { root, freePort, waitReady, demoSystem, runDemo };
