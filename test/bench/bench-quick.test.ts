@@ -26,6 +26,7 @@ const SCENARIO_KEYS: Record<string, string[]> = {
     'harness_loop_max_ms',
   ],
   authorize_miss: ['p50_ms', 'p99_ms', 'inline_p50_ms', 'ratio'],
+  client_authenticate: ['rps', 'baseline_rps', 'ratio', 'cpu_us_per_request', 'baseline_cpu_us_per_request'],
   herd: ['concurrent', 'answered', 'origin_requests'],
   fetcher_throughput: ['jobs_per_s', 'concurrency'],
   redis_bytes_per_client: ['clients', 'bytes_per_client'],
