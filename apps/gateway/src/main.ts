@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { lingerAfterEarlyAnswers } from './common/lingering-close';
 import type { DecidedRequest } from './authorize/authorize.controller';
 import { errorBody } from './common/domain-error';
+import { createOpenApiDocument } from './common/openapi';
 import { ensureDatabase } from './database/ensure-database';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
@@ -92,15 +93,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     done();
   });
 
-  const openapi = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('cimd-gateway')
-      .setDescription('Client ID Metadata Documents for multi-tenant OAuth authorization servers')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const openapi = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, openapi, { jsonDocumentUrl: 'docs/openapi.json' });
   // cimd.v1.Gateway on GRPC_PORT: serving after app.startAllMicroservices(), closed by app.close().
   connectGrpc(app, config);

@@ -9,6 +9,7 @@ export * from './document/validate-document';
 export * from './document/document-changes';
 export * from './redirect-uri/redirect-uri';
 export * from './policy/tenant-policy';
+export * from './policy/webhook-secret';
 export * from './authorize/authorize-decision';
 export * from './cache/cache-lifetime';
 export * from './cache/cache-entry';

@@ -1,14 +1,21 @@
 import { checkClientIdUrl } from '@cimd/core';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
 import { invalidRequest, unavailable } from '../common/domain-error';
+import { ApiErrors, ApiJsonBody, ApiJsonResponse } from '../common/openapi';
 import { ZodBody } from '../common/parse-body';
-import { ClientsService } from './clients.service';
+import {
+  CLIENT_VIEW_EXAMPLES,
+  ClientViewSchema,
+  REFRESH_ACCEPTED_EXAMPLES,
+  REFRESH_EXAMPLES,
+  RefreshAccepted,
+  RefreshBody,
+} from './clients.schemas';
+import { ClientsService, ClientView } from './clients.service';
 import { FetchRequests } from './fetch-requests';
-
-const RefreshBody = z.object({ client_id: z.string().max(8192) }).strict();
 
 /** Reads of the shared cache, and an admin's "fetch this now". */
 @ApiTags('clients')
@@ -22,8 +29,16 @@ export class ClientsController {
 
   @Get()
   @ApiOperation({ summary: 'The cached record of a client_id and its status (tenant key or admin)' })
-  @ApiQuery({ name: 'client_id', required: true })
-  async get(@Query('client_id') clientId: unknown) {
+  @ApiQuery({
+    name: 'client_id',
+    required: true,
+    description: 'The exact client_id string',
+    schema: { type: 'string' },
+    example: 'https://app.example/oauth/client.json',
+  })
+  @ApiJsonResponse(200, 'The cached record', ClientViewSchema, CLIENT_VIEW_EXAMPLES)
+  @ApiErrors(400, 404)
+  async get(@Query('client_id') clientId: unknown): Promise<ClientView> {
     if (typeof clientId !== 'string' || clientId === '') {
       throw invalidRequest('the client_id query parameter is required, exactly once');
     }
@@ -34,8 +49,10 @@ export class ClientsController {
   @HttpCode(202)
   @AdminOnly()
   @ApiOperation({ summary: 'Enqueue a fetch of a client_id now (admin)' })
-  @ApiBody({ schema: { type: 'object', required: ['client_id'], properties: { client_id: { type: 'string' } } } })
-  async refresh(@Body(new ZodBody(RefreshBody)) { client_id }: z.output<typeof RefreshBody>) {
+  @ApiJsonBody(RefreshBody, REFRESH_EXAMPLES)
+  @ApiJsonResponse(202, 'The fetch is enqueued', RefreshAccepted, REFRESH_ACCEPTED_EXAMPLES)
+  @ApiErrors(400, 413, 415)
+  async refresh(@Body(new ZodBody(RefreshBody)) { client_id }: z.output<typeof RefreshBody>): Promise<RefreshAccepted> {
     const check = checkClientIdUrl(client_id);
     if (!check.valid)
       throw invalidRequest(check.errors[0]?.message ?? 'client_id is not a valid client identifier URL');

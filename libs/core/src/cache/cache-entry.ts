@@ -7,10 +7,16 @@ import type { Finding, RuleCode } from '../findings';
  * a rolling upgrade a newer fetcher may write a code an older gateway does not know yet, and the
  * entry must still be read (the code is shown, never acted on).
  */
-const ruleCode = z.string().min(1).max(100) as unknown as z.ZodType<RuleCode>;
+export const RuleCodeSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .meta({
+    description: 'A rule code from the catalogue (docs/RULES.md), e.g. redirect_uri.not_registered',
+  }) as unknown as z.ZodType<RuleCode>;
 
 export const FindingSchema: z.ZodType<Finding> = z.object({
-  code: ruleCode,
+  code: RuleCodeSchema,
   message: z.string(),
   field: z.string().optional(),
 });
@@ -55,7 +61,7 @@ export const CacheEntrySchema = z.object({
   /** The normalized validated document; only when `status` is `valid`. */
   document: MetadataDocumentSchema.optional(),
   /** Warning codes of the document rules (consent warnings come from these). */
-  warnings: z.array(ruleCode).optional(),
+  warnings: z.array(RuleCodeSchema).optional(),
   /** Why the client is invalid or gone. */
   errors: z.array(FindingSchema).optional(),
   /** sha256 of the document body as served. */
@@ -77,7 +83,7 @@ export const CacheEntrySchema = z.object({
    */
   suspect: z.object({ since: z.number(), outcome: z.string(), errors: z.array(FindingSchema) }).optional(),
   /** The latest transient failure, kept for operators; never a reason to stop serving. */
-  last_error: z.object({ at: z.number(), code: ruleCode, message: z.string() }).optional(),
+  last_error: z.object({ at: z.number(), code: RuleCodeSchema, message: z.string() }).optional(),
 });
 
 export type CacheEntry = z.output<typeof CacheEntrySchema>;
