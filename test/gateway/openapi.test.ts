@@ -261,8 +261,8 @@ describe('the served OpenAPI document', () => {
       if (!isPublic && !responses['401']) problems.push(`${name}: no 401`);
       if (op.requestBody) {
         const json = (op.requestBody as OpenAPIV3_1.RequestBodyObject).content['application/json'];
-        const schema = json?.schema;
-        if (schema?.type !== 'object' || schema.additionalProperties !== false)
+        const schema = (json?.schema ?? {}) as OpenAPIV3_1.SchemaObject;
+        if (schema.type !== 'object' || schema.additionalProperties !== false)
           problems.push(`${name}: the body schema is not a closed object`);
         if (!json?.examples || Object.keys(json.examples).length === 0) problems.push(`${name}: no body example`);
         for (const code of ['400', '413', '415']) if (!responses[code]) problems.push(`${name}: no ${code}`);
