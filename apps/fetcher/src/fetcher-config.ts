@@ -1,6 +1,20 @@
 import { Inject } from '@nestjs/common';
 import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
-import { bool, ConfigError, Env, int, list, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
+import {
+  bool,
+  ConfigError,
+  Env,
+  int,
+  list,
+  logFormat,
+  LogFormat,
+  logLevel,
+  nodeEnv,
+  parseEnv,
+  port,
+  redisPrefix,
+  url,
+} from '@cimd/runtime';
 import { DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -12,6 +26,7 @@ const FetcherEnv = z.object({
   REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   CIMD_REDIS_PREFIX: redisPrefix,
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   CIMD_FETCH_TIMEOUT_MS: int(5000, 100, 60_000),
   CIMD_FETCH_MAX_BYTES: int(DEFAULT_MAX_DOCUMENT_BYTES, 256, 1024 * 1024),
   CIMD_FETCH_ALLOWED_PORTS: list(),
@@ -43,6 +58,8 @@ export interface FetcherConfig {
   redisUrl: string;
   redisPrefix: string;
   logLevel: string;
+  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
+  logFormat?: LogFormat;
   fetch: Omit<SafeFetchOptions, 'userAgent' | 'resolver'>;
   cacheBounds: CacheBounds;
   /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
@@ -131,6 +148,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     redisUrl: e.REDIS_URL,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     fetch: {
       maxBytes: e.CIMD_FETCH_MAX_BYTES,
       timeoutMs: e.CIMD_FETCH_TIMEOUT_MS,

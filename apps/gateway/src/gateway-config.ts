@@ -1,5 +1,17 @@
 import { Inject } from '@nestjs/common';
-import { ConfigError, Env, int, logLevel, nodeEnv, parseEnv, port, redisPrefix, url } from '@cimd/runtime';
+import {
+  ConfigError,
+  Env,
+  int,
+  logFormat,
+  LogFormat,
+  logLevel,
+  nodeEnv,
+  parseEnv,
+  port,
+  redisPrefix,
+  url,
+} from '@cimd/runtime';
 import { z } from 'zod';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -13,6 +25,7 @@ const GatewayEnv = z.object({
   REDIS_URL: url(DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
   DATABASE_URL: url(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   CIMD_REDIS_PREFIX: redisPrefix,
   CIMD_ADMIN_TOKEN: z
     .string({ message: 'is required: the platform admin bearer token (at least 16 characters)' })
@@ -51,6 +64,8 @@ export interface GatewayConfig {
   databaseUrl: string;
   redisPrefix: string;
   logLevel: string;
+  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
+  logFormat?: LogFormat;
   adminToken: string;
   /** How long an authorize check waits for the fetch of an uncached client. */
   authorizeWaitMs: number;
@@ -89,6 +104,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     databaseUrl: e.DATABASE_URL,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
     localCacheMs: e.CIMD_LOCAL_CACHE_MS,

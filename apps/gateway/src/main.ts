@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
+import { createAppLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -50,7 +50,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
 }
 
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = createAppLogger('gateway', config);
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 512 },
@@ -101,7 +101,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
 }
 
 async function start(config: GatewayConfig): Promise<void> {
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = createAppLogger('gateway', config);
   if (config.nodeEnv !== 'production') {
     try {
       if (await ensureDatabase(config.databaseUrl)) logger.info('created the database named in DATABASE_URL');
