@@ -12,9 +12,13 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
     // @fastify/static (Swagger UI) pulls in content-disposition, published as ES modules only.
-    '^.+/node_modules/content-disposition/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' } }],
+    // jose ships ES modules only: Node 20 loads them with require(esm), Jest's loader needs them as CommonJS.
+    '^.+/node_modules/(content-disposition|jose)/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs' } },
+    ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|jose)/)'],
   moduleNameMapper: { '^@cimd/([a-z-]+)(/.*)?$': '<rootDir>/libs/$1/src$2' },
   testEnvironment: 'node',
   // Integration tests share the local Redis and PostgreSQL; each file isolates itself.

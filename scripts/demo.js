@@ -178,6 +178,7 @@ async function main() {
   process.stdout.write(
     `cimd-gateway demo: gateway ${api} (docs ${api}/docs), client host https://*.demo.test:${originPort}\n`,
   );
+  process.stdout.write(`operator console: ${api}/console (sign in with the admin token ${adminToken})\n`);
 
   const call = async (method, p, body, token = adminToken) => {
     const res = await fetch(`${api}${p}`, {

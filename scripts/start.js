@@ -63,6 +63,7 @@ process.stdout.write(
   [
     'cimd-gateway is starting:',
     `  API      http://127.0.0.1:${port}/v1   (OpenAPI docs http://127.0.0.1:${port}/docs)`,
+    `  console  http://127.0.0.1:${port}/console   (sign in with the admin token or a tenant API key)`,
     `  gRPC     127.0.0.1:${env.GRPC_PORT ?? '50051'}`,
     `  metrics  http://127.0.0.1:${port}/metrics and http://127.0.0.1:${fetcherPort}/metrics (fetcher)`,
     generatedToken

@@ -158,3 +158,44 @@ describe('cimd fetch', () => {
     expect(JSON.parse(out)).toMatchObject({ valid: true, outcome: 'ok' });
   });
 });
+
+describe('cimd fetch: the key set at jwks_uri (SPEC-NOTES 27)', () => {
+  const rsaKey = async (kid: string) => {
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const { publicKey } = await generateKeyPair('RS256', { extractable: true });
+    return { ...(await exportJWK(publicKey)), kid, use: 'sig' };
+  };
+  const serve = (name: string, jwks: unknown) => {
+    const id = `https://client.test:${port}/${name}.json`;
+    origin.json(`/${name}.json`, {
+      client_id: id,
+      client_name: 'Keys',
+      redirect_uris: ['https://client.test/cb'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: `https://client.test:${port}/${name}.jwks`,
+    });
+    origin.json(`/${name}.jwks`, jwks);
+    return id;
+  };
+
+  it('fetches and checks the key set, listing the usable keys', async () => {
+    const id = serve('with-keys', { keys: [await rsaKey('k1'), await rsaKey('k2')] });
+    const r = await run(['fetch', id, ...overrides(), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).keys).toEqual({ outcome: 'ok', key_ids: ['k1', 'k2'], errors: [], warnings: [] });
+    const text = await run(['fetch', id, ...overrides()]);
+    expect(text.stdout).toContain('keys at jwks_uri: ok (2 usable: k1, k2)');
+  });
+
+  it('a key set that cannot be used makes the fetch invalid, saying why', async () => {
+    const k = await rsaKey('dup');
+    const id = serve('dup-keys', { keys: [k, k] });
+    const r = await run(['fetch', id, ...overrides(), '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      valid: false,
+      outcome: 'ok',
+      keys: { outcome: 'refused', errors: [{ code: 'keys.duplicate_kid' }] },
+    });
+  });
+});

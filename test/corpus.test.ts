@@ -1,4 +1,4 @@
-import { decideAuthorization, RuleCode, validateMetadataDocument } from '@cimd/core';
+import { parseTenantPolicy, decideAuthorization, RuleCode, validateMetadataDocument } from '@cimd/core';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -158,7 +158,12 @@ describe('real-world corpus', () => {
     }
   });
 
-  // Accepting a valid document means an authorization request to any of its redirect URIs is allowed.
+  // Accepting a valid document means an authorization request to any of its redirect URIs is
+  // allowed, at a tenant that checks client assertions (issuer and token endpoint set).
+  const assertingTenant = parseTenantPolicy({
+    issuer: 'https://as.example',
+    token_endpoint: 'https://as.example/token',
+  });
   it.each(Object.entries(VERDICTS).filter(([, v]) => v.errors.length === 0))(
     '%s: every registered redirect URI is accepted in an authorization request',
     (file) => {
@@ -169,9 +174,31 @@ describe('real-world corpus', () => {
         const d = decideAuthorization({
           request: { client_id: clientId, redirect_uri, code_challenge_method: 'S256' },
           document,
+          policy: assertingTenant.ok ? assertingTenant.policy : undefined,
         });
         expect(d).toMatchObject({ decision: 'allow' });
       }
     },
   );
+
+  // SPEC-NOTES 26: at a tenant that does not check assertions, a client that offers only
+  // private_key_jwt is refused with the reason to fix; ChatGPT's, which offers none too, is public.
+  it.each([
+    ['web__chatgpt.com__oauth_client.json', { decision: 'allow' }],
+    ['web__chatgpt.com__oauth_j0wKlDBsmsUM_client.json', { decision: 'allow' }],
+    ['stytchauth__client.dev__public_oauth_client-metadata.json', { reason: 'client_auth.tenant_not_configured' }],
+    ['spuithori__tokimekibluesky__static_client-metadata.json', { reason: 'client_auth.tenant_not_configured' }],
+  ])('%s at a tenant without issuer and token_endpoint', (file, expected) => {
+    const doc = load(file);
+    const clientId = doc.client_id as string;
+    const d = decideAuthorization({
+      request: {
+        client_id: clientId,
+        redirect_uri: (doc.redirect_uris as string[])[0] ?? '',
+        code_challenge_method: 'S256',
+      },
+      document: validateMetadataDocument(doc, { clientId }),
+    });
+    expect(d).toMatchObject(expected);
+  });
 });

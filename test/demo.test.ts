@@ -15,6 +15,7 @@ it('the demo walks through the decisions, then a session revoked on a change and
   expect(out).toMatch(/3\. a redirect URI[^\n]*\n\s+DENY\s+invalid_request/);
   expect(out).toMatch(/4\. impersonation[^\n]*\n\s+DENY\s+invalid_client/);
   expect(out).toMatch(/5\. a tenant whose policy denies[^\n]*\n\s+DENY\s+unauthorized_client/);
+  expect(out).toMatch(/operator console: http:\/\/127\.0\.0\.1:\d+\/console/);
   // The denied host was never fetched.
   expect(out).not.toContain('blocked.demo.test:');
 

@@ -314,8 +314,12 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     const id = clientId('/announced.json');
     origin.json('/announced.json', doc('/announced.json'));
     const subscriber = new Redis(REDIS_URL);
+    // Only this client's: clients of earlier tests may still be retrying on the same channel.
     const messages: unknown[] = [];
-    subscriber.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message)));
+    subscriber.on('message', (_channel: string, message: string) => {
+      const parsed = JSON.parse(message) as { client_key?: string };
+      if (parsed.client_key === clientKey(id)) messages.push(parsed);
+    });
     await subscriber.subscribe(keys.fetchDone);
     try {
       await fetchNow(id);

@@ -2,8 +2,10 @@ import { renderRulesMarkdown, RULES, RuleCode } from '@cimd/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DECISION_CASES } from '../libs/core/src/authorize/authorize-decision.cases';
+import { ASSERTION_CASES, KEY_SET_CASES } from '../libs/core/src/client-auth/client-auth.cases';
 import { CLIENT_ID_URL_CASES } from '../libs/core/src/client-id/client-id-url.cases';
 import { DOCUMENT_CASES } from '../libs/core/src/document/validate-document.cases';
+import { WEBHOOK_URL_CASES } from '../libs/core/src/policy/webhook-url.cases';
 import { REGISTERED_REDIRECT_CASES } from '../libs/core/src/redirect-uri/redirect-uri.cases';
 import { FETCH_BEHAVIOUR_CASES } from './fetch/fetch-behaviour.cases';
 
@@ -24,6 +26,16 @@ const TESTED_ELSEWHERE: Partial<Record<RuleCode, string>> = {
   // Decided by the gateway from the cache and the fetch wait, not by the pure engine.
   'client.pending': 'test/gateway/authorize.test.ts "pending" cases',
   'client.stale': 'test/gateway/authorize.test.ts "serves the last good copy as stale"',
+  // Decided by the gateway with keys, signatures and Redis, not by the pure rules.
+  'client_auth.assertion_required': 'test/gateway/client-auth.test.ts "requires an assertion"',
+  'client_auth.assertion_not_allowed': 'test/gateway/client-auth.test.ts "public clients"',
+  'client_auth.assertion_type_unsupported': 'test/gateway/client-auth.test.ts "a wrong client_assertion_type"',
+  'client_auth.keys_unavailable': 'test/gateway/client-auth.test.ts "keys at jwks_uri"',
+  'client_auth.unknown_key': 'test/gateway/client-auth.test.ts "an unknown kid fetches the keys once"',
+  'client_auth.bad_signature': 'test/gateway/client-auth.test.ts "another key under the same kid"',
+  'client_auth.replayed': 'test/gateway/client-auth.test.ts "a replayed jti"',
+  // Unreachable with a validated document (the grant/response mismatch is a document error first).
+  'grant_type.not_registered': 'authorize-decision.spec.ts "a document whose only redirect grant is implicit"',
 };
 
 describe('rule coverage', () => {
@@ -34,6 +46,9 @@ describe('rule coverage', () => {
       ...DOCUMENT_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
       ...DECISION_CASES.flatMap((c) => [...(c.reason ? [c.reason] : []), ...(c.warnings ?? [])]),
       ...FETCH_BEHAVIOUR_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...KEY_SET_CASES.flatMap((c) => [...c.errors, ...(c.warnings ?? [])]),
+      ...ASSERTION_CASES.flatMap((c) => (c.refusal ? [c.refusal] : [])),
+      ...WEBHOOK_URL_CASES.flatMap((c) => c.errors),
       ...Object.keys(TESTED_ELSEWHERE),
     ]);
     const untested = Object.keys(RULES).filter((code) => !covered.has(code));
@@ -45,7 +60,15 @@ describe('rule coverage', () => {
   });
 
   it('every row names a SPEC-NOTES rule or an RFC section', () => {
-    for (const c of [...CLIENT_ID_URL_CASES, ...REGISTERED_REDIRECT_CASES, ...DOCUMENT_CASES, ...DECISION_CASES]) {
+    for (const c of [
+      ...CLIENT_ID_URL_CASES,
+      ...REGISTERED_REDIRECT_CASES,
+      ...DOCUMENT_CASES,
+      ...DECISION_CASES,
+      ...KEY_SET_CASES,
+      ...ASSERTION_CASES,
+      ...WEBHOOK_URL_CASES,
+    ]) {
       expect(c.rule).toMatch(/^(\d+(-\d+)?|RFC \d+.*|draft §.*)$/);
     }
   });

@@ -46,10 +46,28 @@ function loadTemplates(sampleClientId) {
   return templates;
 }
 
-/** The template as a client at `clientId` would publish it, minus the logo (see above). */
+/** A public key set served for the documents that declare a jwks_uri (a P-256 key; nothing secret). */
+const JWKS = {
+  keys: [
+    {
+      kty: 'EC',
+      crv: 'P-256',
+      kid: 'bench',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    },
+  ],
+};
+const JWKS_PATH = '/jwks.json';
+
+/**
+ * The template as a client at `clientId` would publish it, minus the logo (see above), with its
+ * jwks_uri (if any) on its own host, where the local origin serves JWKS.
+ */
 function served(template, clientId) {
   const doc = { ...template.json, client_id: clientId };
   delete doc.logo_uri;
+  if (doc.jwks_uri !== undefined) doc.jwks_uri = new URL(JWKS_PATH, clientId).toString();
   return doc;
 }
 
@@ -58,4 +76,4 @@ function checkBody(template, clientId) {
   return { client_id: clientId, redirect_uri: template.redirectUri, code_challenge_method: 'S256' };
 }
 
-module.exports = { CORPUS, DEFAULT_POLICY, validCorpus, loadTemplates, served, checkBody };
+module.exports = { CORPUS, DEFAULT_POLICY, JWKS, JWKS_PATH, validCorpus, loadTemplates, served, checkBody };

@@ -21,15 +21,15 @@ const DESCRIBE = {
   ],
   fetcher_throughput: (m) => [
     `${n(m.jobs_per_s)} jobs/s (${n(m.jobs)} jobs in ${n(m.seconds, 2)} s; concurrency ${m.concurrency}, ${m.hosts} hosts; fetcher CPU ${n(m.fetcher_cpu_percent)} %, ${n(m.fetcher_cpu_ms_per_job, 2)} ms per job = ${n(m.jobs_per_cpu_second)} jobs per CPU-second; ${n(m.tls_handshakes)} TLS handshakes for ${n(m.origin_requests)} requests)`,
-    `a new TLS connection per fetch: ${n(m.new_connection_jobs_per_s)} jobs/s, ${n(m.new_connection_fetcher_cpu_ms_per_job, 2)} ms per job = ${n(m.new_connection_jobs_per_cpu_second)} jobs per CPU-second (${n(m.new_connection_tls_resumed)} of ${n(m.new_connection_tls_handshakes)} handshakes resumed)`,
+    `a new TLS connection per fetch: ${n(m.new_connection_jobs_per_s)} jobs/s, ${n(m.new_connection_fetcher_cpu_ms_per_job, 2)} ms per job = ${n(m.new_connection_jobs_per_cpu_second)} jobs per CPU-second (${n(m.new_connection_tls_resumed)} of ${n(m.new_connection_tls_handshakes)} handshakes resumed); per job elsewhere: gateway ${n(m.gateway_cpu_ms_per_job, 2)} ms, Redis ${n(m.redis_cpu_ms_per_job, 2)} ms, PostgreSQL ${n(m.postgres_cpu_ms_per_job, 2)} ms CPU, ${n(m.postgres_bytes_per_event)} PostgreSQL bytes per event, ${n(m.postgres_bytes_per_client)} per client`,
   ],
   redis_bytes_per_client: (m) => [
     `${n(m.bytes_per_client)} bytes/client (${n(m.clients)} clients; freed on delete ${n(m.freed_bytes_per_client)}; MEMORY USAGE ${n(m.memory_usage_sample_bytes)})`,
-    `entry JSON ${n(m.entry_json_bytes)} bytes, of which document ${n(m.document_json_bytes)}; key ${n(m.key_bytes)}`,
+    `entry JSON ${n(m.entry_json_bytes)} bytes, of which document ${n(m.document_json_bytes)}; key ${n(m.key_bytes)}; a session ${n(m.bytes_per_session)} bytes (JSON ${n(m.session_json_bytes)}, key ${n(m.session_key_bytes)}); a stream event ${n(m.stream_bytes_per_event)} bytes`,
   ],
   revocation_fanout: (m) => [
     `${n(m.sessions)} sessions in ${n(m.tenants)} tenants inactive and events out ${n(m.seconds, 2)} s after the confirmed gone`,
-    `bulk UPDATE alone (EXPLAIN ANALYZE): ${n(m.update_ms)} ms; 404 → confirmed gone: ${n(m.detect_seconds, 2)} s`,
+    `bulk UPDATE alone (EXPLAIN ANALYZE): ${n(m.update_ms)} ms; 404 → confirmed gone: ${n(m.detect_seconds, 2)} s; PostgreSQL ${n(m.postgres_bytes_per_session)} bytes per session (table ${n(m.postgres_heap_bytes_per_session)}, the rest indexes)`,
   ],
 };
 

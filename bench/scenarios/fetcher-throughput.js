@@ -9,6 +9,12 @@
  * results ("settings"); origin, gateway (consuming the events), Redis, PostgreSQL and this
  * harness share the machine's cores with it.
  *
+ * Per job, what the rest of the system spent on it, from the resume until the gateway had
+ * consumed every event (one client.fetched per job): the gateway's, Redis's and PostgreSQL's CPU
+ * (`*_cpu_ms_per_job`; Redis and PostgreSQL may be shared with other work on the machine), and
+ * the PostgreSQL bytes of the consumer's records (`processed_events`: one row per client event,
+ * `clients`: one row per client).
+ *
  * Two passes over distinct clients: `jobs_per_s` with the origin keeping connections alive
  * (the fetcher reuses a connection to a host it fetched from within a second), and
  * `new_connection_jobs_per_s` with the origin closing every connection, so that each fetch
@@ -56,6 +62,7 @@ async function pass(ctx, queue, subscriber, { n, prefix, close }) {
     const tls0 = { ...stack.tls };
     const requests0 = stack.origin.requests.length;
     const usage = cpuUsage(stack.pids());
+    const whole = cpuUsage(stack.pids());
     const t0 = performance.now();
     await queue.resume();
     const timeoutMs = 60_000 + n * 50;
@@ -81,8 +88,9 @@ async function pass(ctx, queue, subscriber, { n, prefix, close }) {
     }
     if (written !== n) throw new Error(`${written} of ${n} entries are in Redis`);
     await stack.eventsSettled();
+    const consumed = { cpu: whole.stop(), seconds: (performance.now() - t0) / 1000 };
     log(`  ${n} jobs in ${round(seconds, 2)} s (${tls.handshakes} TLS handshakes, ${tls.resumed} resumed)`);
-    return { seconds, cpu, tls, originRequests, outcomes };
+    return { seconds, cpu, tls, originRequests, outcomes, consumed };
   } finally {
     subscriber.off('message', onMessage);
   }
@@ -105,6 +113,15 @@ module.exports = {
       const fresh = await pass(ctx, queue, subscriber, { n, prefix: `tpc${run}`, close: true });
       const settings = stack.fetcherSettings();
       const perJob = (p) => round((p.cpu.fetcher * 10 * p.seconds) / n, 2); // % of a core × s → ms per job
+      const consumedPerJob = (name) => round(((kept.consumed.cpu[name] ?? NaN) * 10 * kept.consumed.seconds) / n, 2);
+      const rowBytes = async (table) => {
+        const { rows } = await stack.pg.query(
+          `SELECT pg_total_relation_size('${table}')::bigint AS bytes, (SELECT count(*) FROM ${table})::int AS n`,
+        );
+        return { bytes: Number(rows[0].bytes), rows: rows[0].n, per_row: round(Number(rows[0].bytes) / rows[0].n, 0) };
+      };
+      const processed = await rowBytes('processed_events');
+      const registry = await rowBytes('clients');
       return {
         metrics: {
           jobs_per_s: round(n / kept.seconds, 0),
@@ -125,11 +142,18 @@ module.exports = {
           new_connection_jobs_per_cpu_second: round(1000 / perJob(fresh), 0),
           new_connection_tls_handshakes: fresh.tls.handshakes,
           new_connection_tls_resumed: fresh.tls.resumed,
+          gateway_cpu_ms_per_job: consumedPerJob('gateway'),
+          redis_cpu_ms_per_job: consumedPerJob('redis'),
+          postgres_cpu_ms_per_job: consumedPerJob('postgres'),
+          postgres_bytes_per_event: processed.per_row,
+          postgres_bytes_per_client: registry.per_row,
         },
         detail: {
           outcomes: kept.outcomes,
           new_connection_outcomes: fresh.outcomes,
           cpu_percent: { kept_alive: kept.cpu, new_connection: fresh.cpu },
+          consumed: { seconds: round(kept.consumed.seconds, 2), cpu_percent: kept.consumed.cpu },
+          postgres: { processed_events: processed, clients: registry },
         },
       };
     } finally {

@@ -10,6 +10,7 @@ const documents = require('../lib/documents');
  */
 function serveClients(ctx, { count, host, prefix, delayMs = 0, close = false }) {
   const { stack, templates } = ctx;
+  stack.origin.json(documents.JWKS_PATH, documents.JWKS, { 'cache-control': 'max-age=3600' });
   const clients = [];
   for (let i = 0; i < count; i++) {
     const p = `/${prefix}/${i}/client-metadata.json`;

@@ -6,9 +6,13 @@
  * (CacheEntry JSON under RedisKeys.clientEntry with a prefix as long as the default, SET … PX with the
  * fetcher's TTL) into an empty Redis database index of their own. Measured as the growth of
  * INFO used_memory (and its fall when they are deleted), with MEMORY USAGE on a sample.
- * Removed at the end, whatever happens.
+ * Then as many registered sessions as the gateway keeps them (SessionState JSON under
+ * RedisKeys.session, SET … PX sessionCacheTtlMs, session ids of 36 characters as a UUID, in two
+ * tenants): `bytes_per_session`. Then the client event stream as the fetcher appends to it
+ * (client.fetched entries, @cimd/contracts eventFields, XADD MAXLEN ~ EVENT_STREAM_MAXLEN):
+ * `stream_bytes_per_event`. Removed at the end, whatever happens.
  */
-const { createHash } = require('node:crypto');
+const { createHash, randomUUID } = require('node:crypto');
 const Redis = require('ioredis');
 const { contracts, core } = require('../lib/dist');
 const { validCorpus } = require('../lib/documents');
@@ -117,6 +121,8 @@ module.exports = {
       const deleted = await del(redis, written);
       written.length = 0;
       const afterDelete = await usedMemory(redis);
+      const sessions = await sessionBytes(redis, keys, n, written, log);
+      const stream = await streamBytes(redis, keys, Math.min(n, contracts.EVENT_STREAM_MAXLEN), written, log);
       return {
         metrics: {
           clients: n,
@@ -126,6 +132,12 @@ module.exports = {
           entry_json_bytes: Math.round(jsonBytes / n),
           document_json_bytes: Math.round(documentBytes / n),
           key_bytes: Math.round(keyBytes / n),
+          sessions: n,
+          bytes_per_session: sessions.bytesPerSession,
+          session_json_bytes: sessions.jsonBytes,
+          session_key_bytes: sessions.keyBytes,
+          stream_events: stream.events,
+          stream_bytes_per_event: stream.bytesPerEvent,
         },
         detail: { db, used_memory: { before, after, after_delete: afterDelete }, templates: templates.length },
       };
@@ -138,6 +150,83 @@ module.exports = {
     return { text: '≤ 1,536 bytes per client', met: m.bytes_per_client <= 1536 };
   },
 };
+
+/** `n` session states as SessionsService.keepInRedis writes them; bytes per session, then removed. */
+async function sessionBytes(redis, keys, n, written, log) {
+  log(`  writing ${n} session states`);
+  const now = Date.now();
+  const before = await usedMemory(redis);
+  let jsonBytes = 0;
+  let keyBytes = 0;
+  for (let i = 0; i < n; i += 1000) {
+    const batch = redis.pipeline();
+    for (let j = i; j < Math.min(n, i + 1000); j++) {
+      const sessionId = createHash('sha256').update(`s${j}`).digest('hex').slice(0, 36);
+      const key = keys.session(j % 2 === 0 ? 'tenant-a' : 'tenant-b', sessionId);
+      const state = {
+        client_id: `https://app${j % 1000}.example.com/oauth/client-metadata.json`,
+        created_at: now - j,
+        expires_at: now + 30 * 86_400_000,
+      };
+      const json = JSON.stringify(state);
+      batch.set(key, json, 'PX', core.sessionCacheTtlMs(state, now));
+      written.push(key);
+      jsonBytes += json.length;
+      keyBytes += key.length;
+    }
+    const results = await batch.exec();
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+  const after = await usedMemory(redis);
+  await del(redis, written);
+  written.length = 0;
+  return {
+    bytesPerSession: Math.round((after - before) / n),
+    jsonBytes: Math.round(jsonBytes / n),
+    keyBytes: Math.round(keyBytes / n),
+  };
+}
+
+/** `n` client.fetched entries on a stream of this run's own, as the fetcher appends them; bytes per entry, then removed. */
+async function streamBytes(redis, keys, n, written, log) {
+  log(`  appending ${n} client events to a stream`);
+  const before = await usedMemory(redis);
+  written.push(keys.events);
+  const now = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    const batch = redis.pipeline();
+    for (let j = i; j < Math.min(n, i + 1000); j++) {
+      const event = {
+        id: randomUUID(),
+        type: 'client.fetched',
+        time: now + j,
+        client_id: `https://app${j}.example.com/oauth/client-metadata.json`,
+        version: 1,
+        data: {
+          revalidated: j % 2 === 0,
+          raw_hash: createHash('sha256').update(`d${j}`).digest('hex'),
+          expires_at: now + 3_600_000,
+        },
+      };
+      batch.xadd(
+        keys.events,
+        'MAXLEN',
+        '~',
+        String(contracts.EVENT_STREAM_MAXLEN),
+        '*',
+        ...contracts.eventFields(event),
+      );
+    }
+    const results = await batch.exec();
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+  const after = await usedMemory(redis);
+  await del(redis, written);
+  written.length = 0;
+  return { events: n, bytesPerEvent: Math.round((after - before) / n) };
+}
 
 async function del(redis, keys) {
   let n = 0;

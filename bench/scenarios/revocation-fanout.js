@@ -10,7 +10,9 @@
  * Timed from the confirmed `gone` (the time in the id of the client.gone entry on the event
  * stream, i.e. when Redis appended it) to the moment both tenants' session.revoked events have
  * been published (they are published after the commit of the one transaction that ended the
- * sessions); then every session is checked inactive in PostgreSQL. The plans of the bulk
+ * sessions); then every session is checked inactive in PostgreSQL. `postgres_bytes_per_session`:
+ * the sessions table with its indexes, per row, once the 2 × `sessions` rows are in and analyzed.
+ * The plans of the bulk
  * statements (EXPLAIN ANALYZE, on a copy of the same sessions, rolled back) are kept in the
  * results.
  */
@@ -55,6 +57,11 @@ module.exports = {
       [TENANTS[0], TENANTS[1], `o${run}-`, `https://other.example/c${run}-`, n],
     );
     await stack.pg.query('ANALYZE sessions');
+    const size = (
+      await stack.pg.query(
+        "SELECT pg_total_relation_size('sessions')::bigint AS bytes, pg_relation_size('sessions')::bigint AS heap, (SELECT count(*) FROM sessions)::int AS n",
+      )
+    ).rows[0];
 
     const subscriber = new Redis(stack.redisUrl);
     const reader = new Redis(stack.redisUrl);
@@ -127,8 +134,10 @@ module.exports = {
           detect_seconds: round((goneAt - asked) / 1000, 3),
           tenants: TENANTS.length,
           update_ms: explain.update_ms,
+          postgres_bytes_per_session: round(Number(size.bytes) / size.n, 0),
+          postgres_heap_bytes_per_session: round(Number(size.heap) / size.n, 0),
         },
-        detail: { cpu_percent: cpu, explain: explain.plans },
+        detail: { cpu_percent: cpu, explain: explain.plans, sessions_table: size },
       };
     } finally {
       subscriber.disconnect();

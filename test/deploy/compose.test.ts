@@ -13,11 +13,11 @@ import { ROOT } from './support/manifests';
  *   Compose v2 (the Go compose-go validator) is not packaged here;
  * - by dclint's correctness and security rules;
  * - by the checks `docker compose config` makes beyond the schema (references between
- *   services, networks and volumes; interpolation), and the isolation README promises.
+ *   services, networks and volumes; interpolation), and the isolation docs/OPERATIONS.md promises.
  */
 const FILE = join(ROOT, 'docker-compose.yml');
 
-/** dclint rules that only concern the order of keys (README-friendly order is kept instead). */
+/** dclint rules that only concern the order of keys (a reader-friendly order is kept instead). */
 const STYLE_ONLY = [
   'service-keys-order',
   'services-alphabetical-order',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseRedisEnv } from '@cimd/runtime';
 import { schemaProblems, strictFieldProblems } from './support/k8s-schema';
 import {
   containers,
@@ -19,7 +20,7 @@ import {
 
 /**
  * The Kubernetes manifests, rendered by the real Kustomize (`kubectl kustomize`) for each
- * overlay and read back: schema validity and the security properties README promises.
+ * overlay and read back: schema validity and the security properties docs/OPERATIONS.md promises.
  */
 
 type Container = any;
@@ -244,8 +245,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
     }
   });
 
-  it('configuration comes from ConfigMaps and credentials from Secrets; every variable set is one README documents', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('configuration comes from ConfigMaps and credentials from Secrets; every variable set is one docs/OPERATIONS.md documents', () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
     const secretish = /TOKEN|PASSWORD|_URL$|SECRET/;
     const problems: string[] = [];
     for (const cm of ofKind(manifests, 'ConfigMap')) {
@@ -263,8 +264,8 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
         for (const e of c.env ?? [])
           if (secretish.test(e.name) && e.value !== undefined) problems.push(`${w.metadata.name}: ${e.name} inline`);
         for (const k of Object.keys(environment(manifests, c).env))
-          if (!readme.includes(`\`${k}\``))
-            problems.push(`${w.metadata.name}: ${k} is not in README's configuration tables`);
+          if (!operations.includes(`\`${k}\``))
+            problems.push(`${w.metadata.name}: ${k} is not in the configuration tables of docs/OPERATIONS.md`);
       }
     }
     expect(problems).toEqual([]);
@@ -281,11 +282,14 @@ describe.each(OVERLAYS)('k8s/overlays/%s', (overlay: Overlay) => {
   });
 });
 
-describe('README, "Deployment"', () => {
+describe('docs/OPERATIONS.md, "Deployment"', () => {
   it('states the replica counts and the autoscaling the overlays render', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    // Whitespace-insensitive: README is reflowed freely.
-    const section = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('## Layout')).replace(/\s+/g, ' ');
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
+    const start = operations.indexOf('\n## Deployment\n');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = operations.indexOf('\n## ', start + 1);
+    // Whitespace-insensitive: the document is reflowed freely.
+    const section = operations.slice(start, end < 0 ? undefined : end).replace(/\s+/g, ' ');
     const base = kustomize('k8s/base');
     const prod = renderOverlay('prod');
     const hpa = (m: Manifest[]) => ofKind(m, 'HorizontalPodAutoscaler')[0]?.spec;
@@ -321,6 +325,39 @@ describe('k8s/overlays/dev in-cluster Redis', () => {
     );
     // The fetcher connects as the restricted ACL user.
     expect(environment(manifests, fetcher).env.REDIS_URL).toMatch(/^redis:\/\/cimd-fetcher:[^@]+@redis:6379$/);
+  });
+});
+
+describe.each([
+  ['redis-cluster', { mode: 'cluster' }],
+  ['redis-sentinel', { mode: 'sentinel', master: 'mymaster' }],
+] as const)('k8s/overlays/%s', (overlay, expected) => {
+  it('gives the gateway and the fetcher one Redis topology (no REDIS_URL), which both parse at start-up', () => {
+    const manifests = renderOverlay(overlay);
+    for (const component of ['gateway', 'fetcher']) {
+      const [c] = containers(workloadByComponent(manifests, component));
+      const { env } = environment(manifests, c);
+      expect(env.REDIS_URL).toBeUndefined();
+      // The credentials come from the Secrets (the secret store's), as the overlay says: no REDIS_URL there either.
+      const redis = parseRedisEnv({
+        ...env,
+        REDIS_USERNAME: `cimd-${component}`,
+        REDIS_PASSWORD: 'from-the-secret-store',
+      });
+      expect(redis).toMatchObject(expected);
+      expect(redis.mode === 'single' ? [] : redis.mode === 'cluster' ? redis.nodes : redis.sentinels).toHaveLength(3);
+    }
+    // Both apps read the topology from the one ConfigMap they share.
+    const common = named(
+      manifests,
+      'ConfigMap',
+      workloadByComponent(manifests, 'gateway').spec.template.spec.containers[0].envFrom[0].configMapRef.name,
+    );
+    expect(
+      Object.keys(decoded(common))
+        .filter((k) => k.startsWith('REDIS_'))
+        .sort(),
+    ).toEqual(overlay === 'redis-cluster' ? ['REDIS_CLUSTER_NODES'] : ['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER']);
   });
 });
 

@@ -56,7 +56,10 @@ const isInternal = (peer: Peer) =>
     ? peer.podSelector !== undefined || peer.namespaceSelector !== undefined
     : isPrivate(peer.ipBlock.cidr);
 
-/** What the fetcher may reach beyond DNS, Redis on 6379 and public addresses on TCP 443. */
+/** Redis's ports: the servers on 6379, and Sentinel on 26379 where the overlay uses it. */
+const isRedisPorts = (rule: Rule) => ['TCP/6379', 'TCP/6379,TCP/26379'].includes(ports(rule).join());
+
+/** What the fetcher may reach beyond DNS, Redis (6379, and 26379 for Sentinel) and public addresses on TCP 443. */
 function fetcherEgressProblems(manifests: Manifest[]): string[] {
   const problems: string[] = [];
   let internet = 0;
@@ -64,7 +67,7 @@ function fetcherEgressProblems(manifests: Manifest[]): string[] {
     // A rule without peers or ports allows every destination or every port.
     if (!rule.peers?.length || !rule.ports?.length) problems.push(`${rule.policy}: a rule without peers or ports`);
     else if (isDns(rule)) continue;
-    else if (ports(rule).join() === 'TCP/6379' && rule.peers.every(isInternal)) continue;
+    else if (isRedisPorts(rule) && rule.peers.every(isInternal)) continue;
     else if (ports(rule).join() === 'TCP/443' && rule.peers.every((p: Peer) => p.ipBlock)) {
       internet++;
       for (const { ipBlock } of rule.peers) {
@@ -153,7 +156,7 @@ describe.each(OVERLAYS)('NetworkPolicies of k8s/overlays/%s', (overlay: Overlay)
     expect(denyAll.map((p) => p.metadata.name)).toEqual(['default-deny']);
   });
 
-  it('fetcher egress: DNS, Redis on 6379, and TCP 443 to public addresses only, never a special-use range', () => {
+  it('fetcher egress: DNS, Redis on 6379 (and Sentinel on 26379), and TCP 443 to public addresses only, never a special-use range', () => {
     expect(fetcherEgressProblems(manifests)).toEqual([]);
   });
 
@@ -167,7 +170,8 @@ describe.each(OVERLAYS)('NetworkPolicies of k8s/overlays/%s', (overlay: Overlay)
   it('gateway egress: DNS, Redis and PostgreSQL, no internet rule', () => {
     expect(gatewayEgressProblems(manifests)).toEqual([]);
     const rules = rulesFor(manifests, labelsOf(manifests, 'gateway'), 'Egress');
-    expect(rules.map(ports).sort()).toEqual([['TCP/5432'], ['TCP/6379'], ['UDP/53', 'TCP/53']].sort());
+    const redis = overlay === 'redis-sentinel' ? ['TCP/6379', 'TCP/26379'] : ['TCP/6379'];
+    expect(rules.map(ports).sort()).toEqual([['TCP/5432'], redis, ['UDP/53', 'TCP/53']].sort());
   });
 
   it('the egress checks catch an internet rule for the gateway and a hole in the fetcher excepts (not vacuous)', () => {
@@ -196,9 +200,12 @@ describe.each(OVERLAYS)('NetworkPolicies of k8s/overlays/%s', (overlay: Overlay)
     expect(rulesFor(manifests, labels, 'Ingress')).toEqual([]);
   });
 
-  it('README names every NetworkPolicy', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Deployment'), readme.indexOf('## Layout'));
+  it('docs/OPERATIONS.md names every NetworkPolicy under "Deployment"', () => {
+    const operations = readFileSync(join(ROOT, 'docs', 'OPERATIONS.md'), 'utf8');
+    const start = operations.indexOf('\n## Deployment\n');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const end = operations.indexOf('\n## ', start + 1);
+    const section = operations.slice(start, end < 0 ? undefined : end);
     const missing = ofKind(manifests, 'NetworkPolicy')
       .map((p) => p.metadata.name)
       .filter((name) => !section.includes(`\`${name}\``));

@@ -98,6 +98,13 @@ describe('the cimd-fetcher ACL, statically', () => {
     for (const c of ['evalsha', 'eval', 'bzpopmin', 'info', 'client|setname', 'hset', 'multi', 'exec'])
       expect(allowed).toContain(c);
   });
+
+  it('allows what the fetcher needs on a Redis Cluster: the topology look-ups and the outbox of the write-back, nothing else of CLUSTER', () => {
+    const allowed = allowedCommands(fetcherRules('cimd'));
+    // ioredis's Cluster client: CLUSTER SLOTS (which node holds which slot), CLUSTER INFO (its ready check).
+    for (const c of ['cluster|slots', 'cluster|info', 'rpush', 'lrange', 'lrem', 'xadd']) expect(allowed).toContain(c);
+    expect([...allowed].filter((c) => c.startsWith('cluster')).sort()).toEqual(['cluster|info', 'cluster|slots']);
+  });
 });
 
 describe('the cimd-fetcher ACL on the real Redis, with the real fetcher', () => {
@@ -239,6 +246,7 @@ describe('the cimd-fetcher ACL on the real Redis, with the real fetcher', () => 
       ['CONFIG', () => asFetcher.config('GET', 'dir')],
       ['ACL', () => asFetcher.call('ACL', 'LIST')],
       ['CLIENT LIST', () => asFetcher.client('LIST')],
+      ['CLUSTER RESET', () => asFetcher.call('CLUSTER', 'RESET')],
       ['script reading another prefix', () => asFetcher.eval("return redis.call('GET', KEYS[1])", 1, 'cimd:client:x')],
       ['script calling FLUSHALL', () => asFetcher.eval("return redis.call('FLUSHALL')", 0)],
     ];

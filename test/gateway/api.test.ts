@@ -281,6 +281,20 @@ describe('tenants and policies', () => {
     { case: 'an array', policy: [], field: /policy/ },
     { case: 'a string', policy: 'strict', field: /policy/ },
     { case: 'null', policy: null, field: /policy/ },
+    // Webhook URLs that can be known bad before any delivery (SPEC-NOTES 5): the rule is named.
+    ...[
+      { case: 'a loopback address', url: 'https://127.0.0.9/hook', rule: 'special_use_address' },
+      { case: 'the IPv6 loopback', url: 'https://[::1]/hook', rule: 'special_use_address' },
+      { case: 'the metadata address', url: 'https://169.254.169.254/latest/meta-data/', rule: 'special_use_address' },
+      { case: 'loopback spelled 0x7f.1', url: 'https://0x7f.1/hook', rule: 'special_use_address' },
+      { case: 'localhost', url: 'https://localhost/hook', rule: 'localhost' },
+      { case: 'credentials', url: 'https://user:secret@hooks.example.com/hook', rule: 'userinfo' },
+      { case: 'port 80', url: 'https://hooks.example.com:80/hook', rule: 'port_not_allowed' },
+    ].map(({ case: name, url, rule }) => ({
+      case: `a webhook URL with ${name}`,
+      policy: { webhook: { url, secret: 'webhook-secret-0123456789' } },
+      field: new RegExp(`^invalid policy: webhook\\.url: .+ \\(rule webhook_url\\.${rule}\\)$`),
+    })),
   ];
 
   it.each(badPolicies)('POST /v1/tenants with a policy with $case → 400 naming the field', async (row) => {
@@ -289,6 +303,13 @@ describe('tenants and policies', () => {
     expectError(res, 400, 'invalid_request', row.field);
     // Nothing was created.
     expectError(await stack.request('GET', `/v1/tenants/${id}/policy`), 404, 'not_found');
+  });
+
+  it('accepts a webhook URL on a name and a port the deployment delivers to', async () => {
+    const webhook = { url: stack.clientId('/hooks/created-1', 'hooks.test'), secret: 'webhook-secret-0123456789' };
+    const res = await stack.request('PUT', '/v1/tenants/created-1/policy', { body: { webhook } });
+    expect([res.status, res.body.policy?.webhook]).toEqual([200, webhook]);
+    expect((await stack.request('PUT', '/v1/tenants/created-1/policy', { body: {} })).status).toBe(200);
   });
 
   it.each(badPolicies)('PUT /v1/tenants/{t}/policy with $case → 400 naming the field; no new version', async (row) => {
@@ -408,7 +429,26 @@ describe('bad input never gets a 500', () => {
     { case: 'a JSON number', options: { raw: '42' }, status: 400, description: /JSON object/ },
     { case: 'JSON null', options: { raw: 'null' }, status: 400, description: /JSON object/ },
     { case: 'an empty JSON body', options: { raw: '' }, status: 400, description: /empty/ },
-    { case: 'a __proto__ key', options: { raw: '{"__proto__":{"admin":true}}' }, status: 400 },
+    // Valid JSON whose only problem is the key: the description says so, not "not valid JSON".
+    {
+      case: 'a __proto__ key',
+      options: { raw: '{"__proto__":{"admin":true}}' },
+      status: 400,
+      description:
+        /^the request body has the key body\.__proto__, which is refused because it could change object prototypes/,
+    },
+    {
+      case: 'a nested constructor.prototype',
+      options: { raw: '{"policy":{"constructor":{"prototype":{"admin":true}}}}' },
+      status: 400,
+      description: /body\.policy\.constructor\.prototype, which is refused/,
+    },
+    {
+      case: 'a __proto__ key in malformed JSON',
+      options: { raw: '{"__proto__":{"admin":true}' },
+      status: 400,
+      description: /not valid JSON/,
+    },
     {
       case: 'a body over 64 KiB',
       options: { raw: JSON.stringify({ client_id: `https://client.example/${'a'.repeat(70_000)}` }) },
@@ -454,6 +494,10 @@ describe('bad input never gets a 500', () => {
     { method: 'POST', path: '/v1/tenants/nobody/authorize/check', body: checkBody('https://client.example/a.json') },
     { method: 'POST', path: '/v1/tenants/nobody/keys' },
     { method: 'DELETE', path: `/v1/tenants/nobody/keys/${UNKNOWN_KEY_ID}` },
+    // Not empty lists: an unknown tenant is a 404 on these too, as over gRPC (WatchEvents).
+    { method: 'GET', path: '/v1/tenants/nobody/events' },
+    { method: 'GET', path: '/v1/tenants/nobody/events?after=5&limit=10' },
+    { method: 'GET', path: '/v1/tenants/nobody/webhooks/deliveries' },
   ])('$method $path (unknown tenant, admin) → 404', async ({ method, path, body }) => {
     const res = await stack.request(method, path, body !== undefined ? { body } : {});
     expectError(res, 404, 'not_found', /nobody/);

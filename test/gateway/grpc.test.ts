@@ -35,8 +35,10 @@ function getClient(clientId: string | undefined, token: string | null = acmeKey,
   );
 }
 
-function serve(path: string, extra: Record<string, unknown> = {}): string {
-  const id = stack.clientId(path);
+const IDN_HOST = 'xn--pple-43d.test';
+
+function serve(path: string, extra: Record<string, unknown> = {}, host?: string): string {
+  const id = stack.clientId(path, host);
   stack.origin.json(path, documentFor(id, extra));
   return id;
 }
@@ -58,10 +60,13 @@ function httpCheck(request: Record<string, unknown>, token = acmeKey) {
 }
 
 beforeAll(async () => {
-  stack = await startGatewayStack('grpc');
+  // xn--pple-43d.test: "аpple.test" with a Cyrillic "а", in punycode.
+  stack = await startGatewayStack('grpc', { hosts: ['client.test', 'other.test', IDN_HOST] });
   for (const id of ['acme', 'other']) {
     expect((await stack.request('POST', '/v1/tenants', { body: { id } })).status).toBe(201);
   }
+  const strict = { id: 'no-idn', policy: { deny_idn_hosts: true } };
+  expect((await stack.request('POST', '/v1/tenants', { body: strict })).status).toBe(201);
   acmeKey = (await stack.request('POST', '/v1/tenants/acme/keys')).body.key;
   client = new GatewayClient(`127.0.0.1:${stack.grpcPort}`, grpc.credentials.createInsecure());
 }, 60_000);
@@ -118,6 +123,36 @@ describe('gRPC cimd.v1.Gateway', () => {
       expect(viaHttp.status).toBe(200);
       expect({ request, answer: ok(viaGrpc) }).toEqual({ request, answer: viaHttp.body });
     }
+  });
+
+  it('a punycode client_id host: both forms and the client.idn_host warning, over gRPC as over HTTP (SPEC-NOTES 19)', async () => {
+    const id = serve('/grpc-idn.json', {}, IDN_HOST);
+    const request = authorizeRequest(id);
+    await check(request); // fetched; the answers compared below are cache hits
+    const [viaGrpc, viaHttp] = await Promise.all([check(request), httpCheck(request)]);
+    expect(viaHttp.status).toBe(200);
+    expect(ok(viaGrpc)).toEqual(viaHttp.body);
+    expect(viaHttp.body).toMatchObject({
+      decision: 'allow',
+      client: { host: IDN_HOST, host_unicode: '\u0430pple.test', host_punycode: IDN_HOST },
+      trust: { level: 'verified_origin' },
+    });
+    expect(viaHttp.body.trust.warnings).toContain('client.idn_host');
+    // A tenant that refuses such hosts does so before anything is fetched, with its own rule.
+    const before = stack.origin.hits('/grpc-idn-strict.json');
+    const strict = { ...authorizeRequest(stack.clientId('/grpc-idn-strict.json', IDN_HOST)), tenant: 'no-idn' };
+    const [deniedGrpc, deniedHttp] = await Promise.all([
+      check(strict, stack.adminToken),
+      httpCheck(strict, stack.adminToken),
+    ]);
+    expect(ok(deniedGrpc)).toEqual(deniedHttp.body);
+    expect(deniedHttp.body).toMatchObject({
+      decision: 'deny',
+      error: 'unauthorized_client',
+      reason: 'policy.idn_host_denied',
+      client: { host_unicode: '\u0430pple.test', host_punycode: IDN_HOST },
+    });
+    expect(stack.origin.hits('/grpc-idn-strict.json')).toBe(before);
   });
 
   it('GetClient returns the cached record after a check, as GET /v1/clients does', async () => {

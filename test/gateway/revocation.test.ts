@@ -103,6 +103,7 @@ function verifySignature(body: string, header: string, secret = SECRET): boolean
 
 beforeAll(async () => {
   stack = await startGatewayStack('revocation', {
+    resolve: { 'metadata.test': '169.254.169.254' },
     fetcherEnv: { CIMD_GONE_CONFIRM_DELAY_MS: '500' },
     gatewayEnv: { CIMD_REVALIDATE_INTERVAL_MS: '1000' },
   });
@@ -386,9 +387,9 @@ describe('a client whose document changes (SPEC-NOTES 23)', () => {
 
 describe('a tenant whose webhook URL the fetcher refuses', () => {
   it('the delivery is dead after its one attempt, not pending until the sweep', async () => {
-    // On the one port the fetcher allows here, so that the address is what it refuses.
-    const port = new URL(stack.clientId('/')).port;
-    const policy = { webhook: { url: `https://169.254.169.254:${port}/latest/meta-data/`, secret: SECRET } };
+    // A name (the policy save cannot refuse it) that resolves to the metadata address, on the
+    // one port the fetcher allows here: the address is what the delivery guard refuses.
+    const policy = { webhook: { url: stack.clientId('/latest/meta-data/', 'metadata.test'), secret: SECRET } };
     expect((await stack.request('POST', '/v1/tenants', { body: { id: 'metadata', policy } })).status).toBe(201);
     const id = stack.clientId('/renamed.json');
     stack.origin.json('/renamed.json', documentFor(id), { 'cache-control': 'max-age=600' });

@@ -980,11 +980,29 @@ describe('SSRF: the fetcher in a namespace of special-use addresses', () => {
     // End to end: tenants whose policy webhook points inside get their events through the
     // gateway, the fetcher refuses the delivery, the gateway's log says it is dead.
     const secret = 'ssrf-webhook-secret-0123456789';
+    // Names, which a policy save cannot judge, resolving to the metadata address (through the
+    // fetcher's override, and through the namespace's DNS server as an IPv4-mapped address).
     const tenantHooks: Record<string, string> = {
       'hooks-ok': 'https://public.test/hook',
-      'hooks-metadata': 'https://169.254.169.254/latest/meta-data/',
-      'hooks-mapped': 'https://[::ffff:a9fe:a9fe]/hook',
+      'hooks-metadata': 'https://169.254.169.254.nip.io/latest/meta-data/',
+      'hooks-mapped': 'https://dns-mapped.test/hook',
     };
+    // Their IP literals are refused when the policy is saved, with the rule named.
+    for (const url of ['https://169.254.169.254/latest/meta-data/', 'https://[::ffff:a9fe:a9fe]/hook']) {
+      const p = await api('PUT', '/v1/tenants/hooks-metadata/policy', { webhook: { url, secret } });
+      const description = String(p.body?.error_description ?? '');
+      const result: Outcome = {
+        family: 'webhook-e2e',
+        input: url,
+        layer: 'tenant policy save (gateway)',
+        outcome: `${p.status}: ${description}`,
+        codes: [],
+        connections: [],
+        passed: p.status === 400 && description.endsWith('(rule webhook_url.special_use_address)'),
+      };
+      results.push(result);
+      list.push(result);
+    }
     const clientId = 'https://public.test/changing/client.json';
     const mark = agent.mark;
     // First fetch: the document as it was (served once; every later fetch gets the renamed one).

@@ -3,17 +3,22 @@
  * `support/results.ts`), prints one line per category and throws (a non-zero exit) when any item
  * was lost or any 5xx escaped. The tests assert the same things themselves; this is the total.
  *
- * A results file is `{ "<category>": { tried, passed, fivexx, lost, details: [] } }`.
+ * A results file is `{ "<category>": { tried, passed, fivexx, lost, details: [], extra? } }, "timings":
+ * { "<name>": { ms, target_ms } } }`; each timing is printed on a line of its own.
  * Items lost are the `lost` counts of every category; for the `lost` category a record without
- * `lost` counts `tried - passed`.
+ * `lost` counts `tried - passed`. The Redis topology categories (`redis_cluster`,
+ * `redis_sentinel`) get a line each when a file recorded them, from their `extra` counts.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
-const CATEGORIES = ['faults', 'bad_inputs', 'ssrf', 'lost'];
+const CATEGORIES = ['faults', 'bad_inputs', 'ssrf', 'lost', 'redis_cluster', 'redis_sentinel'];
+const TOPOLOGIES = { redis_cluster: 'redis-cluster', redis_sentinel: 'redis-sentinel' };
 
 function totals(dir) {
-  const sum = Object.fromEntries(CATEGORIES.map((c) => [c, { tried: 0, passed: 0, fivexx: 0, lost: 0, files: 0 }]));
+  const sum = Object.fromEntries(
+    CATEGORIES.map((c) => [c, { tried: 0, passed: 0, fivexx: 0, lost: 0, files: 0, extra: {} }]),
+  );
   let files = [];
   try {
     files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -36,10 +41,32 @@ function totals(dir) {
       s.fivexx += c.fivexx || 0;
       s.lost += c.lost || 0;
       s.files += 1;
+      for (const [name, n] of Object.entries(c.extra || {})) s.extra[name] = (s.extra[name] || 0) + n;
     }
   }
   return sum;
 }
+
+/** Every recorded timing (`{ timings: { name: { ms, target_ms } } }`), by name, from every results file. */
+function timings(dir) {
+  const found = {};
+  let files = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    files = [];
+  }
+  for (const file of files.sort()) {
+    try {
+      Object.assign(found, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).timings ?? {});
+    } catch {
+      // totals() reports an unreadable file
+    }
+  }
+  return found;
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 function summarize(dir = path.join(__dirname, 'results')) {
   const t = totals(dir);
@@ -51,8 +78,29 @@ function summarize(dir = path.join(__dirname, 'results')) {
     `SSRF vectors blocked: ${t.ssrf.passed}/${t.ssrf.tried}`,
     `items lost: ${lost} (checked: ${t.lost.tried})`,
   ];
+  for (const [category, label] of Object.entries(TOPOLOGIES)) {
+    const c = t[category];
+    if (c.files === 0) continue;
+    const x = c.extra;
+    const n = (name) => x[name] || 0;
+    lines.push(
+      `${label}: end-to-end paths ${n('paths_passed')}/${n('paths_tried')}, ` +
+        `primary killed under load ${n('failovers_survived')}/${n('failovers')} survived` +
+        (n('failovers') > 0
+          ? ` (replica serving after ${(n('failover_ms') / n('failovers') / 1000).toFixed(1)} s)`
+          : '') +
+        `, checks ${n('checks')} (allow ${n('checks_allow')}, pending ${n('checks_pending')}, other ${n('checks_other')}, 5xx: ${c.fivexx}), ` +
+        `lost ${c.lost} of ${c.tried} (sessions ${n('sessions')}, revocations ${n('revocations')}, fetch jobs ${n('fetch_jobs')}, events ${n('events')})`,
+    );
+  }
   if (fivexx !== t.bad_inputs.fivexx) lines.push(`5xx escaped (all categories): ${fivexx}`);
-  return { lines, lost, fivexx, totals: t };
+  const measured = timings(dir);
+  for (const [name, { ms, target_ms: target }] of Object.entries(measured)) {
+    const shown = Number.isFinite(ms) && ms !== null ? seconds(ms) : 'not reached';
+    const over = !(Number.isFinite(ms) && ms !== null && ms <= target);
+    lines.push(`${name}: ${shown} (target ${seconds(target)}${over ? ', MISSED' : ''})`);
+  }
+  return { lines, lost, fivexx, totals: t, timings: measured };
 }
 
 module.exports = async function reliabilitySummary() {

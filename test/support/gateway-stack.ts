@@ -45,7 +45,13 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 export async function startGatewayStack(
   name: string,
-  options: { hosts?: string[]; gatewayEnv?: Record<string, string>; fetcherEnv?: Record<string, string> } = {},
+  options: {
+    hosts?: string[];
+    /** More names the fetcher resolves (on the origin's port), to any address: `{ 'metadata.test': '169.254.169.254' }`. */
+    resolve?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
+    fetcherEnv?: Record<string, string>;
+  } = {},
 ): Promise<GatewayStack> {
   const fetcherMain = join(ROOT, 'dist', 'apps', 'fetcher', 'src', 'main.js');
   if (!existsSync(fetcherMain)) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
@@ -76,7 +82,10 @@ export async function startGatewayStack(
       HOST: '127.0.0.1',
       FETCHER_PORT: String(fetcherPort),
       CIMD_FETCH_ALLOWED_PORTS: String(originPort),
-      CIMD_FETCH_RESOLVE: hosts.map((h) => `${h}:${originPort}:127.0.0.1`).join(';'),
+      CIMD_FETCH_RESOLVE: [
+        ...hosts.map((h) => `${h}:${originPort}:127.0.0.1`),
+        ...Object.entries(options.resolve ?? {}).map(([h, address]) => `${h}:${originPort}:${address}`),
+      ].join(';'),
       CIMD_FETCH_CA_FILE: caFile,
       CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
       CIMD_FETCH_TIMEOUT_MS: '2000',
@@ -99,6 +108,8 @@ export async function startGatewayStack(
     // Tests rewrite cache entries in Redis behind the gateway's back and check at once: no
     // in-process copy unless a test asks for one (test/gateway/local-cache.test.ts does).
     CIMD_LOCAL_CACHE_MS: '0',
+    // Webhooks may name 443 and the origin's port (the one the fetcher may reach here).
+    CIMD_WEBHOOK_ALLOWED_PORTS: `443,${originPort}`,
     ...options.gatewayEnv,
   });
   const { ensureDatabase } = await import('../../apps/gateway/src/database/ensure-database');

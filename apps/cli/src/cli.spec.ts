@@ -298,3 +298,77 @@ describe('messages with user input', () => {
     },
   );
 });
+
+describe('cimd client-assertion', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cimd-assertion-'));
+
+  it('signs an assertion a gateway accepts: iss = sub = client_id, the aud, a jti, a short life', async () => {
+    const { generateKeyPair, exportJWK, exportPKCS8, jwtVerify, decodeProtectedHeader } = await import('jose');
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwkFile = join(dir, 'key.jwk.json');
+    writeFileSync(jwkFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'k-1' }));
+    const pemFile = join(dir, 'key.pem');
+    writeFileSync(pemFile, await exportPKCS8(privateKey));
+    for (const [file, kid] of [
+      [jwkFile, 'k-1'],
+      [pemFile, 'from-option'],
+    ] as const) {
+      const args = [
+        'client-assertion',
+        '--key',
+        file,
+        '--client-id',
+        'https://app.example/c.json',
+        '--aud',
+        'https://as.example',
+      ];
+      const r = await run(file === pemFile ? [...args, '--kid', 'from-option', '--lifetime', '120'] : args);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      const jwt = r.stdout.trim();
+      expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'ES256', typ: 'oauth-client-auth+jwt', kid });
+      const { payload } = await jwtVerify(jwt, publicKey, {
+        audience: 'https://as.example',
+        issuer: 'https://app.example/c.json',
+      });
+      expect(payload.sub).toBe('https://app.example/c.json');
+      expect(typeof payload.jti).toBe('string');
+      expect(payload.exp! - payload.iat!).toBe(file === pemFile ? 120 : 60);
+    }
+  });
+
+  it.each([
+    [['--lifetime', '3600'], /--lifetime must be a whole number of seconds from 1 to 300/],
+    [['--alg', 'HS256'], /--alg must be one of RS256/],
+  ])('refuses %j with a usage error', async (extra, message) => {
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const file = join(dir, 'rsa.json');
+    writeFileSync(file, JSON.stringify(await exportJWK(privateKey)));
+    const r = await run([
+      'client-assertion',
+      '--key',
+      file,
+      '--client-id',
+      'https://a.example/c',
+      '--aud',
+      'https://as.example',
+      ...extra,
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('refuses a public key, and what is not a key', async () => {
+    const { generateKeyPair, exportJWK } = await import('jose');
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const pub = join(dir, 'pub.json');
+    writeFileSync(pub, JSON.stringify(await exportJWK(publicKey)));
+    const junk = join(dir, 'junk.pem');
+    writeFileSync(junk, 'hello');
+    const base = ['--client-id', 'https://a.example/c', '--aud', 'https://as.example'];
+    expect((await run(['client-assertion', '--key', pub, ...base])).stderr).toMatch(
+      /public key; sign with the private key/,
+    );
+    expect((await run(['client-assertion', '--key', junk, ...base])).stderr).toMatch(/not a private key/);
+  });
+});

@@ -9,6 +9,7 @@ import {
   escapeInvisible,
   FetchOutcome,
   Finding,
+  KeySetOutcome,
   MetadataDocument,
   parseTenantPolicy,
   TenantPolicy,
@@ -17,7 +18,9 @@ import {
 import { Command, CommanderError, Option } from 'commander';
 import {
   DEFAULT_SAFE_FETCH_OPTIONS,
+  DEFAULT_MAX_JWKS_BYTES,
   fetchClientMetadata,
+  fetchKeySet,
   parseResolveMap,
   SafeFetcher,
   SafeFetchOptions,
@@ -25,6 +28,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { clientAssertion, ClientAssertionOptions } from './client-assertion';
 import { readJsonInput, UsageError } from './input';
 
 /** Where the CLI reads and writes, so tests can run it in-process. */
@@ -133,24 +137,55 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .option('--allow-port <port>', 'also allow this port besides 443 (repeatable)', collect, [])
     .option('--max-bytes <n>', `largest document accepted (default ${DEFAULT_SAFE_FETCH_OPTIONS.maxBytes})`)
     .option('--timeout-ms <n>', `deadline for the whole fetch (default ${DEFAULT_SAFE_FETCH_OPTIONS.timeoutMs})`)
+    .option('--jwks-max-bytes <n>', `largest key set accepted from jwks_uri (default ${DEFAULT_MAX_JWKS_BYTES})`)
     .option('--json', 'print one JSON object')
     .action(async (url: string, opts: FetchOptions) => {
       const fetcher = await fetcherFor(opts);
       try {
         const outcome = await fetchClientMetadata(fetcher, url);
-        const out = fetchReport(outcome);
+        const jwksUri = outcome.outcome === 'ok' ? outcome.document.jwks_uri : undefined;
+        const keys =
+          jwksUri === undefined
+            ? undefined
+            : await fetchKeySet(fetcher, jwksUri, {
+                maxBytes: positiveInt('--jwks-max-bytes', opts.jwksMaxBytes, 1024 * 1024) ?? DEFAULT_MAX_JWKS_BYTES,
+              });
+        const out = fetchReport(outcome, keys);
         if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
         else {
           const ttl = out.cache ? `, cache ${out.cache.ttl_seconds} s` : '';
           const lines = [`${out.valid ? 'valid' : 'invalid'}: ${out.outcome}${ttl}`];
           for (const e of out.errors) lines.push(findingLine('error', e));
           for (const w of out.warnings) lines.push(findingLine('warning', w));
+          if (out.keys) {
+            lines.push(
+              `keys at jwks_uri: ${out.keys.outcome}${out.keys.key_ids ? ` (${out.keys.key_ids.length} usable: ${out.keys.key_ids.join(', ') || 'no kid'})` : ''}`,
+            );
+            for (const e of out.keys.errors) lines.push(findingLine('error', e));
+            for (const w of out.keys.warnings) lines.push(findingLine('warning', w));
+          }
           io.stdout(`${lines.join('\n')}\n`);
         }
         exitCode = out.valid ? EXIT_OK : EXIT_INVALID;
       } finally {
         await fetcher.close();
       }
+    });
+
+  program
+    .command('client-assertion')
+    .description(
+      "sign a client assertion (private_key_jwt) as a client would send it to an authorization server's token endpoint",
+    )
+    .requiredOption('--key <file>', "the client's private key: a PKCS #8 PEM or a private JWK")
+    .requiredOption('--client-id <url>', 'the client_id: the iss and sub of the assertion')
+    .requiredOption('--aud <issuer>', "the authorization server's issuer (or token endpoint): the aud")
+    .option('--kid <kid>', "the key's id in the published key set (default: the JWK's kid)")
+    .option('--alg <alg>', 'the signing algorithm (default: by key type: RS256, ES256…, EdDSA)')
+    .option('--lifetime <seconds>', 'seconds until it expires', '60')
+    .option('--json', 'print the token request parameters as one JSON object')
+    .action(async (opts: ClientAssertionOptions) => {
+      io.stdout(await clientAssertion(opts));
     });
 
   try {
@@ -180,6 +215,7 @@ interface FetchOptions {
   allowPort: string[];
   maxBytes?: string;
   timeoutMs?: string;
+  jwksMaxBytes?: string;
   json?: boolean;
 }
 
@@ -224,23 +260,37 @@ async function fetcherFor(opts: FetchOptions): Promise<SafeFetcher> {
   }
 }
 
-/** The `cimd fetch --json` shape. */
-function fetchReport(o: FetchOutcome): {
+/** The `cimd fetch --json` shape: the document, and the key set at its jwks_uri when it has one. */
+function fetchReport(
+  o: FetchOutcome,
+  keys?: KeySetOutcome,
+): {
   valid: boolean;
   outcome: string;
   errors: Finding[];
   warnings: Finding[];
   document?: MetadataDocument;
   cache?: { ttl_seconds: number };
+  keys?: { outcome: string; key_ids?: string[]; errors: Finding[]; warnings: Finding[] };
 } {
   if (o.outcome === 'ok') {
+    const keyReport = keys && {
+      outcome: keys.outcome,
+      ...(keys.outcome === 'ok'
+        ? { key_ids: keys.jwks.keys.map((k) => (typeof k.kid === 'string' ? k.kid : '')) }
+        : {}),
+      errors: 'errors' in keys ? keys.errors : [],
+      warnings: keys.outcome === 'ok' ? keys.warnings : [],
+    };
     return {
-      valid: true,
+      // A document whose keys cannot be had cannot authenticate with them.
+      valid: keys === undefined || keys.outcome === 'ok',
       outcome: o.outcome,
       errors: [],
       warnings: o.warnings,
       document: o.document,
       cache: { ttl_seconds: o.lifetime.ttlSeconds },
+      ...(keyReport ? { keys: keyReport } : {}),
     };
   }
   return {

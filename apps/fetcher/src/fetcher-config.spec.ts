@@ -13,7 +13,7 @@ describe('loadFetcherConfig', () => {
       nodeEnv: 'development',
       host: '0.0.0.0',
       port: 3001,
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { mode: 'single', url: 'redis://127.0.0.1:6379' },
       redisPrefix: 'cimd',
       logLevel: 'info',
       fetch: {
@@ -27,13 +27,14 @@ describe('loadFetcherConfig', () => {
       cacheBounds: { minSeconds: 60, maxSeconds: 86400, defaultSeconds: 3600, refreshAheadRatio: 0.8 },
       staleRetentionSeconds: 604800,
       logoMaxBytes: 262144,
+      jwksMaxBytes: 32768,
       concurrency: 16,
       globalConcurrency: 64,
       originRateLimit: { max: 20, windowMs: 10000 },
       cooldownMaxSeconds: 3600,
       goneConfirmDelayMs: 60000,
-      lockDurationMs: 30000,
-      stalledIntervalMs: 30000,
+      lockDurationMs: 5000,
+      stalledIntervalMs: 2500,
     });
   });
 
@@ -42,6 +43,23 @@ describe('loadFetcherConfig', () => {
     expect(loadFetcherConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(loadFetcherConfig({ LOG_FORMAT: '' }).logFormat).toBeUndefined();
     expect(loadFetcherConfig({}).logFormat).toBeUndefined();
+  });
+
+  it('reads a Redis Cluster through the parser it shares with the gateway (parseRedisEnv)', () => {
+    expect(
+      loadFetcherConfig({
+        REDIS_CLUSTER_NODES: 'rediss://r0:6380',
+        REDIS_USERNAME: 'cimd-fetcher',
+        REDIS_PASSWORD: 'pw',
+      }).redis,
+    ).toEqual({
+      mode: 'cluster',
+      nodes: [{ host: 'r0', port: 6380 }],
+      auth: { tls: true, username: 'cimd-fetcher', password: 'pw' },
+    });
+    expect(configError(() => loadFetcherConfig({ REDIS_SENTINELS: 's0:26379' })).problems).toEqual([
+      expect.stringMatching(/^REDIS_SENTINEL_MASTER: is required/),
+    ]);
   });
 
   it('uses FETCHER_PORT, not PORT', () => {

@@ -4,6 +4,7 @@ import {
   bool,
   ConfigError,
   Env,
+  gather,
   int,
   list,
   logFormat,
@@ -11,11 +12,12 @@ import {
   logLevel,
   nodeEnv,
   parseEnv,
+  parseRedisEnv,
   port,
+  RedisTopology,
   redisPrefix,
-  url,
 } from '@cimd/runtime';
-import { DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
+import { DEFAULT_MAX_JWKS_BYTES, DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -23,7 +25,6 @@ const FetcherEnv = z.object({
   NODE_ENV: nodeEnv,
   HOST: z.string().min(1).default('0.0.0.0'),
   FETCHER_PORT: port(3001),
-  REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
   CIMD_REDIS_PREFIX: redisPrefix,
   LOG_LEVEL: logLevel,
   LOG_FORMAT: logFormat,
@@ -45,9 +46,11 @@ const FetcherEnv = z.object({
   CIMD_CACHE_REFRESH_AHEAD: z.coerce.number().gt(0).lte(1).default(0.8),
   CIMD_STALE_RETENTION_SECONDS: int(7 * 86_400, 0, 30 * 86_400),
   CIMD_LOGO_MAX_BYTES: int(DEFAULT_MAX_LOGO_BYTES, 1024, 4 * 1024 * 1024),
+  CIMD_FETCH_JWKS_MAX_BYTES: int(DEFAULT_MAX_JWKS_BYTES, 256, 1024 * 1024),
   CIMD_GONE_CONFIRM_DELAY_MS: int(60_000, 0, 86_400_000),
-  CIMD_FETCH_LOCK_DURATION_MS: int(30_000, 1000, 600_000),
-  CIMD_FETCH_STALLED_INTERVAL_MS: int(30_000, 500, 600_000),
+  // Short, so that a killed fetcher's jobs run again within seconds (see lockDurationMs below).
+  CIMD_FETCH_LOCK_DURATION_MS: int(5000, 1000, 600_000),
+  CIMD_FETCH_STALLED_INTERVAL_MS: int(2500, 500, 600_000),
 });
 
 export interface FetcherConfig {
@@ -55,7 +58,8 @@ export interface FetcherConfig {
   host: string;
   /** Health and metrics only: the fetcher serves nothing else. */
   port: number;
-  redisUrl: string;
+  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
+  redis: RedisTopology;
   redisPrefix: string;
   logLevel: string;
   /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
@@ -65,6 +69,8 @@ export interface FetcherConfig {
   /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
   staleRetentionSeconds: number;
   logoMaxBytes: number;
+  /** Largest key set read from a client's jwks_uri. */
+  jwksMaxBytes: number;
   /** Jobs this process runs at once, and across all fetcher processes. */
   concurrency: number;
   globalConcurrency: number;
@@ -75,9 +81,17 @@ export interface FetcherConfig {
   /** A valid client whose document vanishes is declared gone only if it is still gone this much later. */
   goneConfirmDelayMs: number;
   /**
-   * BullMQ job lock of the fetch and webhook workers (renewed every half of it while a job runs),
-   * and how often they look for stalled jobs: a job of a killed fetcher runs again after about
-   * lockDurationMs + 2 × stalledIntervalMs.
+   * BullMQ job lock of the fetch and webhook workers, renewed every half of it while a job runs,
+   * and how often the fleet looks for jobs whose lock is gone (one check per interval across all
+   * fetchers). A killed fetcher's jobs go back to waiting at most lockDurationMs +
+   * stalledIntervalMs after the kill: 7.5 s by default, so that clients waiting on an
+   * authorization get their answer within 15 s (a fetch takes at most CIMD_FETCH_TIMEOUT_MS).
+   *
+   * The cost of a short lock: a fetcher that cannot renew for half of it (event loop blocked,
+   * Redis unreachable for 2.5 s) loses its jobs to another fetcher, which fetches the document
+   * again (the write-back is the same; the first result is dropped), and a job that loses its
+   * lock twice fails and is enqueued again by the next check. Renewals are one Redis call per
+   * fetcher per half lock, checks one per interval for the fleet.
    */
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -87,8 +101,11 @@ export interface FetcherConfig {
 const OVERRIDES = ['CIMD_FETCH_RESOLVE', 'CIMD_FETCH_CA_FILE', 'CIMD_FETCH_ALLOW_CIDRS'] as const;
 
 export function loadFetcherConfig(env: Env): FetcherConfig {
-  const e = parseEnv(FetcherEnv, env);
   const problems: string[] = [];
+  const parsed = gather(problems, () => parseEnv(FetcherEnv, env));
+  const redis = gather(problems, () => parseRedisEnv(env));
+  if (!parsed || !redis) throw new ConfigError(problems);
+  const e = parsed;
   if (e.NODE_ENV === 'production') {
     for (const name of OVERRIDES) {
       if (env[name] !== undefined && env[name] !== '')
@@ -145,7 +162,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
     port: e.FETCHER_PORT,
-    redisUrl: e.REDIS_URL,
+    redis,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
@@ -161,6 +178,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     cacheBounds,
     staleRetentionSeconds: e.CIMD_STALE_RETENTION_SECONDS,
     logoMaxBytes: e.CIMD_LOGO_MAX_BYTES,
+    jwksMaxBytes: e.CIMD_FETCH_JWKS_MAX_BYTES,
     concurrency: e.CIMD_FETCH_CONCURRENCY,
     globalConcurrency: e.CIMD_FETCH_GLOBAL_CONCURRENCY,
     originRateLimit: { max: e.CIMD_ORIGIN_RATE_LIMIT, windowMs: e.CIMD_ORIGIN_RATE_WINDOW_MS },

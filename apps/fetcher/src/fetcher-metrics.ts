@@ -24,6 +24,12 @@ export class FetcherMetrics {
     labelNames: ['type'] as const,
     registers: [this.registry],
   });
+  readonly keySets = new Counter({
+    name: 'cimd_key_set_fetches_total',
+    help: "Fetches of clients' jwks_uri, by outcome (ok, not_modified, transient, refused)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly logos = new Counter({
     name: 'cimd_logo_fetches_total',
     help: 'Logo prefetches, by result (stored, reused, failed)',

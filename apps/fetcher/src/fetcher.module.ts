@@ -1,10 +1,9 @@
 import { FETCH_QUEUE, RedisKeys } from '@cimd/contracts';
 import { LOGGER } from '@cimd/runtime';
 import { SafeFetcher } from '@cimd/safe-fetch';
-import { RedisConnections, RedisModule } from '@cimd/store';
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { Queue } from 'bullmq';
+import { QuietQueue, RedisConnections, RedisModule } from '@cimd/store';
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Global, Module, OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { FetchModule } from './fetch/fetch.module';
 import { FETCHER_CONFIG, FetcherConfig } from './fetcher-config';
@@ -18,13 +17,11 @@ import { WebhooksModule } from './webhooks/webhooks.module';
  */
 @Global()
 @Module({})
-class FetcherInfraModule implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    @Inject(getQueueToken(FETCH_QUEUE)) private readonly queue: Queue,
-    private readonly fetcher: SafeFetcher,
-  ) {}
+class FetcherInfraModule implements OnApplicationShutdown {
+  constructor(private readonly fetcher: SafeFetcher) {}
 
   static forRoot(config: FetcherConfig, logger: Logger): DynamicModule {
+    BullModule.queueClass = QuietQueue;
     const queues = BullModule.registerQueue({ name: FETCH_QUEUE });
     return {
       module: FetcherInfraModule,
@@ -48,11 +45,6 @@ class FetcherInfraModule implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  /** Reported by readiness and by the operations that fail; an unhandled 'error' event would end the process. */
-  onModuleInit(): void {
-    this.queue.on('error', () => undefined);
-  }
-
   /** After the workers have stopped (QueueWorkers closes them before the shutdown hooks). */
   async onApplicationShutdown(): Promise<void> {
     await this.fetcher.close();
@@ -70,7 +62,7 @@ export class FetcherModule {
     return {
       module: FetcherModule,
       imports: [
-        RedisModule.forRoot({ url: config.redisUrl, prefix: config.redisPrefix }),
+        RedisModule.forRoot({ topology: config.redis, prefix: config.redisPrefix }),
         FetcherInfraModule.forRoot(config, logger),
         FetchModule,
         WebhooksModule,

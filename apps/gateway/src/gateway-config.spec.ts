@@ -15,7 +15,7 @@ describe('loadGatewayConfig', () => {
       host: '0.0.0.0',
       port: 3000,
       grpcPort: 50051,
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { mode: 'single', url: 'redis://127.0.0.1:6379' },
       revalidateIntervalMs: 30000,
       eventsClaimIdleMs: 60000,
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/cimd',
@@ -26,6 +26,13 @@ describe('loadGatewayConfig', () => {
       localCacheMs: 1000,
       migrate: 'auto',
       publicUrl: 'http://127.0.0.1:3000',
+      httpRequestTimeoutMs: 10000,
+      httpKeepAliveTimeoutMs: 65000,
+      grpcKeepaliveTimeMs: 60000,
+      grpcMaxConnectionIdleMs: 300000,
+      grpcMaxConnectionAgeMs: 1800000,
+      grpcMaxConnectionAgeGraceMs: 60000,
+      webhookAllowedPorts: [443],
     });
     expect(DEFAULT_REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(DEFAULT_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/cimd');
@@ -48,13 +55,20 @@ describe('loadGatewayConfig', () => {
         CIMD_LOCAL_CACHE_MS: '250',
         CIMD_MIGRATE: 'auto',
         CIMD_PUBLIC_URL: 'https://cimd.example.com',
+        CIMD_HTTP_REQUEST_TIMEOUT_MS: '5000',
+        CIMD_HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000',
+        CIMD_GRPC_KEEPALIVE_TIME_MS: '30000',
+        CIMD_GRPC_MAX_CONNECTION_IDLE_MS: '60000',
+        CIMD_GRPC_MAX_CONNECTION_AGE_MS: '600000',
+        CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS: '0',
+        CIMD_WEBHOOK_ALLOWED_PORTS: '443, 8443',
       }),
     ).toEqual({
       nodeEnv: 'production',
       host: '127.0.0.1',
       port: 8080,
       grpcPort: 9090,
-      redisUrl: 'rediss://cache.internal:6380/2',
+      redis: { mode: 'single', url: 'rediss://cache.internal:6380/2' },
       revalidateIntervalMs: 60000,
       eventsClaimIdleMs: 5000,
       databaseUrl: 'postgresql://app@db.internal/cimd',
@@ -65,6 +79,13 @@ describe('loadGatewayConfig', () => {
       localCacheMs: 250,
       migrate: 'auto',
       publicUrl: 'https://cimd.example.com',
+      httpRequestTimeoutMs: 5000,
+      httpKeepAliveTimeoutMs: 120000,
+      grpcKeepaliveTimeMs: 30000,
+      grpcMaxConnectionIdleMs: 60000,
+      grpcMaxConnectionAgeMs: 600000,
+      grpcMaxConnectionAgeGraceMs: 0,
+      webhookAllowedPorts: [443, 8443],
     });
   });
 
@@ -88,6 +109,18 @@ describe('loadGatewayConfig', () => {
     { name: 'CIMD_LOCAL_CACHE_MS', value: '1001' },
     { name: 'CIMD_LOCAL_CACHE_MS', value: '-1' },
     { name: 'CIMD_MIGRATE', value: 'yes' },
+    // A request may take at least a second to arrive: no timeout of 0 ("never") either.
+    { name: 'CIMD_HTTP_REQUEST_TIMEOUT_MS', value: '0' },
+    { name: 'CIMD_HTTP_REQUEST_TIMEOUT_MS', value: '999' },
+    { name: 'CIMD_HTTP_REQUEST_TIMEOUT_MS', value: '300001' },
+    { name: 'CIMD_HTTP_KEEP_ALIVE_TIMEOUT_MS', value: '0' },
+    { name: 'CIMD_GRPC_KEEPALIVE_TIME_MS', value: '500' },
+    { name: 'CIMD_GRPC_MAX_CONNECTION_IDLE_MS', value: '0' },
+    { name: 'CIMD_GRPC_MAX_CONNECTION_AGE_MS', value: 'forever' },
+    { name: 'CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS', value: '-1' },
+    { name: 'CIMD_WEBHOOK_ALLOWED_PORTS', value: '443,https' },
+    { name: 'CIMD_WEBHOOK_ALLOWED_PORTS', value: '0' },
+    { name: 'CIMD_WEBHOOK_ALLOWED_PORTS', value: '65536' },
     { name: 'CIMD_PUBLIC_URL', value: 'not a url' },
     { name: 'CIMD_PUBLIC_URL', value: '' },
     { name: 'CIMD_PUBLIC_URL', value: '/relative' },
@@ -111,6 +144,26 @@ describe('loadGatewayConfig', () => {
     expect(e.message).toMatch(/PORT: .*\(got "abc"\)/);
     expect(e.message).toMatch(/REDIS_URL: must be a redis or rediss URL \(got "http:\/\/x"\)/);
     expect(e.message).toMatch(/NODE_ENV: .*\(got "staging"\)/);
+  });
+
+  it('reads a Redis Cluster or a Sentinel set through the parser it shares with the fetcher (parseRedisEnv)', () => {
+    expect(load({ REDIS_CLUSTER_NODES: 'r0:6379,r1:6379', REDIS_PASSWORD: 'pw' }).redis).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: 'r0', port: 6379 },
+        { host: 'r1', port: 6379 },
+      ],
+      auth: { tls: false, password: 'pw' },
+    });
+    expect(load({ REDIS_SENTINELS: 's0:26379', REDIS_SENTINEL_MASTER: 'cimd' }).redis).toMatchObject({
+      mode: 'sentinel',
+      master: 'cimd',
+    });
+    const e = configError(() => load({ PORT: 'abc', REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's0:26379' }));
+    expect(e.problems).toEqual([
+      expect.stringMatching(/^PORT: /),
+      expect.stringMatching(/^REDIS_URL, REDIS_SENTINELS: set exactly one of/),
+    ]);
   });
 
   describe('CIMD_ADMIN_TOKEN', () => {

@@ -1,20 +1,26 @@
 import { Inject } from '@nestjs/common';
+import { DEFAULT_WEBHOOK_PORTS } from '@cimd/core';
 import {
   ConfigError,
+  DEFAULT_REDIS_URL,
   Env,
+  gather,
   int,
+  list,
   logFormat,
   LogFormat,
   logLevel,
   nodeEnv,
   parseEnv,
+  parseRedisEnv,
   port,
+  RedisTopology,
   redisPrefix,
   url,
 } from '@cimd/runtime';
 import { z } from 'zod';
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+export { DEFAULT_REDIS_URL };
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cimd';
 
 const GatewayEnv = z.object({
@@ -22,7 +28,6 @@ const GatewayEnv = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(3000),
   GRPC_PORT: port(50051),
-  REDIS_URL: url(DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
   DATABASE_URL: url(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
   LOG_LEVEL: logLevel,
   LOG_FORMAT: logFormat,
@@ -39,6 +44,18 @@ const GatewayEnv = z.object({
   CIMD_REVALIDATE_INTERVAL_MS: int(30_000, 1000, 3_600_000),
   CIMD_EVENTS_CLAIM_IDLE_MS: int(60_000, 1000, 3_600_000),
   CIMD_MIGRATE: z.enum(['auto', 'off']).optional(),
+  // Slow clients: a request (headers and body) must arrive within this; idle connections end.
+  CIMD_HTTP_REQUEST_TIMEOUT_MS: int(10_000, 1000, 300_000),
+  // Longer than the 60 s idle timeout of common proxies, so that the proxy closes first.
+  CIMD_HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1000, 600_000),
+  CIMD_GRPC_KEEPALIVE_TIME_MS: int(60_000, 1000, 3_600_000),
+  CIMD_GRPC_MAX_CONNECTION_IDLE_MS: int(300_000, 1000, 86_400_000),
+  CIMD_GRPC_MAX_CONNECTION_AGE_MS: int(1_800_000, 1000, 86_400_000),
+  CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS: int(60_000, 0, 3_600_000),
+  CIMD_WEBHOOK_ALLOWED_PORTS: list().refine(
+    (ports) => ports.every((p) => /^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535),
+    { message: 'must be port numbers (1-65535) separated by commas' },
+  ),
   CIMD_PUBLIC_URL: z
     .string()
     .refine(isBaseUrl, { message: 'must be an absolute http or https URL without credentials, query or fragment' })
@@ -60,7 +77,8 @@ export interface GatewayConfig {
   host: string;
   port: number;
   grpcPort: number;
-  redisUrl: string;
+  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
+  redis: RedisTopology;
   databaseUrl: string;
   redisPrefix: string;
   logLevel: string;
@@ -79,19 +97,31 @@ export interface GatewayConfig {
   migrate: 'auto' | 'off';
   /** Base URL browsers reach this gateway at; logo URLs in decisions are built on it. */
   publicUrl: string;
+  /** A request whose headers and body are not all received within this is answered 408 and closed. */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive HTTP connection is closed after this. */
+  httpKeepAliveTimeoutMs: number;
+  /** gRPC: ping each connection this often (a peer that does not answer within 20 s is dropped). */
+  grpcKeepaliveTimeMs: number;
+  /** gRPC: close a connection without calls for this long (GOAWAY; clients reconnect). */
+  grpcMaxConnectionIdleMs: number;
+  /** gRPC: close every connection after this long (±10%), calls in flight get the grace below. */
+  grpcMaxConnectionAgeMs: number;
+  grpcMaxConnectionAgeGraceMs: number;
+  /** Ports a tenant's webhook URL may name (the fetcher's CIMD_FETCH_ALLOWED_PORTS should match). */
+  webhookAllowedPorts: number[];
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
-  let e: z.output<typeof GatewayEnv>;
-  try {
-    e = parseEnv(GatewayEnv, env);
-  } catch (err) {
+  const problems: string[] = [];
+  const e = gather(problems, () => parseEnv(GatewayEnv, env));
+  const redis = gather(problems, () => parseRedisEnv(env));
+  if (!e || !redis) {
     // Start-up errors end up in logs: never quote the admin token.
     const token = env.CIMD_ADMIN_TOKEN;
-    if (!(err instanceof ConfigError) || token === undefined) throw err;
-    const quoted = ` (got ${JSON.stringify(token)})`;
+    const quoted = token === undefined ? undefined : ` (got ${JSON.stringify(token)})`;
     throw new ConfigError(
-      err.problems.map((p) => (p.startsWith('CIMD_ADMIN_TOKEN:') ? p.replace(quoted, ' (value not shown)') : p)),
+      problems.map((p) => (quoted && p.startsWith('CIMD_ADMIN_TOKEN:') ? p.replace(quoted, ' (value not shown)') : p)),
     );
   }
   const publicUrl = new URL(e.CIMD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).toString().replace(/\/$/, '');
@@ -100,7 +130,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     host: e.HOST,
     port: e.PORT,
     grpcPort: e.GRPC_PORT,
-    redisUrl: e.REDIS_URL,
+    redis,
     databaseUrl: e.DATABASE_URL,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
@@ -112,6 +142,14 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     eventsClaimIdleMs: e.CIMD_EVENTS_CLAIM_IDLE_MS,
     migrate: e.CIMD_MIGRATE ?? (e.NODE_ENV === 'production' ? 'off' : 'auto'),
     publicUrl,
+    httpRequestTimeoutMs: e.CIMD_HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: e.CIMD_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    grpcKeepaliveTimeMs: e.CIMD_GRPC_KEEPALIVE_TIME_MS,
+    grpcMaxConnectionIdleMs: e.CIMD_GRPC_MAX_CONNECTION_IDLE_MS,
+    grpcMaxConnectionAgeMs: e.CIMD_GRPC_MAX_CONNECTION_AGE_MS,
+    grpcMaxConnectionAgeGraceMs: e.CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+    webhookAllowedPorts:
+      e.CIMD_WEBHOOK_ALLOWED_PORTS.length > 0 ? e.CIMD_WEBHOOK_ALLOWED_PORTS.map(Number) : [...DEFAULT_WEBHOOK_PORTS],
   };
 }
 

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { lingerAfterEarlyAnswers } from './common/lingering-close';
 import type { DecidedRequest } from './authorize/authorize.controller';
 import { errorBody } from './common/domain-error';
+import { useJsonBodyParser } from './common/json-body';
 import { createOpenApiDocument } from './common/openapi';
 import { ensureDatabase } from './database/ensure-database';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
@@ -30,8 +31,13 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * HTTP/1.1, headers over the size limit, broken framing) is answered with the OAuth-style body
  * of every other refusal rather than Fastify's own, and the connection is closed.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+export function answerClientError(
+  error: Error & { code?: string },
+  socket: Socket,
+  onRequestTimeout: () => void = () => undefined,
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') onRequestTimeout();
   const [status, description] = CLIENT_ERRORS[error.code ?? ''] ?? [
     400,
     'the request is not valid HTTP/1.1 (request line, header or body framing)',
@@ -49,13 +55,38 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+/**
+ * How often Node looks for requests past their deadline: the timeout is enforced only then, so
+ * a tenth of it (at least 250 ms, at most a second) keeps a late close within 10% of the bound.
+ */
+export function connectionsCheckingInterval(requestTimeoutMs: number): number {
+  return Math.min(1000, Math.max(250, Math.floor(requestTimeoutMs / 10)));
+}
+
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const logger = createAppLogger('gateway', config);
+  // Set once the app (and so the metrics) exists; no request arrives before.
+  let countRequestTimeout = (): void => undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 512 },
-    // Requests that are not even HTTP/1.1 (Node's parser refuses them) get the same body shape too.
-    clientErrorHandler: answerClientError,
+    // Slow clients: a request whose headers and body have not all arrived in time (a connection
+    // that sends nothing, headers a byte at a time, or part of a body) is answered 408 and
+    // closed, so that such connections cannot pile up until the file descriptors run out. Only
+    // receiving is bounded: a request being answered (an authorize check waiting for the
+    // fetcher) is not. Fastify sets server.requestTimeout; headersTimeout and the checking
+    // interval are Node's http.createServer options.
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    http: {
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingInterval(config.httpRequestTimeoutMs),
+    },
+    // Requests that are not even HTTP/1.1 (Node's parser refuses them) get the same body shape
+    // too; a request timeout is counted.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) =>
+      answerClientError(error, socket, () => countRequestTimeout()),
     // Errors Fastify answers before any route (and so before Nest's filters) get the same body shape.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply
@@ -78,8 +109,10 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   app.enableShutdownHooks();
 
   const metrics = app.get(GatewayMetrics);
+  countRequestTimeout = () => metrics.requestTimeouts.inc();
   const fastify = app.getHttpAdapter().getInstance();
   lingerAfterEarlyAnswers(fastify.server);
+  useJsonBodyParser(fastify);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     metrics.requests.observe(
       {

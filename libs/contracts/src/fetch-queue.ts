@@ -13,6 +13,7 @@ export const FETCH_REASONS = [
   'scheduled',
   'admin',
   'confirm',
+  'keys',
 ] as const satisfies readonly FetchReason[];
 
 /** Ids only: the worker reloads everything else from Redis. */

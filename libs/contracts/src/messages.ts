@@ -7,6 +7,8 @@ export const FetchDoneMessageSchema = z.object({
   outcome: z.string(),
   /** True when the outcome changed the cache entry (anything but transient or cooldown). */
   written: z.boolean(),
+  /** The document is written and its jwks_uri is being fetched: another notice follows once the keys are. */
+  keys_pending: z.boolean().optional(),
 });
 export type FetchDoneMessage = z.output<typeof FetchDoneMessageSchema>;
 

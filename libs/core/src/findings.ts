@@ -2,7 +2,7 @@
  * Every rule the engine can report, with a stable machine code. Codes are part of the
  * public contract (CLI JSON, gateway decisions, events): never rename one, add a new one.
  *
- * `spec` points at the numbered rule in SPEC-NOTES.md (or the RFC) the check comes from;
+ * `spec` points at the numbered requirement of docs/REQUIREMENTS.md (or the RFC or draft section) the check comes from;
  * `severity` says whether it fails validation (`error`), only informs (`warning`), or is
  * reported by the authorization decision for one request (`decision`).
  */
@@ -95,8 +95,16 @@ export const RULES = {
   'document.jwks_and_jwks_uri': { severity: 'error', spec: '11', summary: 'both `jwks` and `jwks_uri`' },
   'document.jwks_malformed': { severity: 'error', spec: '11', summary: '`jwks` is not `{"keys": [{"kty": …}, …]}`' },
   'document.jwks_private_key': { severity: 'error', spec: '11', summary: '`jwks` holds a private or symmetric key' },
-  'document.redirect_uris_missing': { severity: 'error', spec: '12', summary: 'no `redirect_uris`' },
-  'document.redirect_uris_empty': { severity: 'error', spec: '12', summary: '`redirect_uris` is empty' },
+  'document.redirect_uris_missing': {
+    severity: 'error',
+    spec: '12, 28',
+    summary: 'no `redirect_uris`, while `grant_types` include a grant that uses a redirect (authorization_code)',
+  },
+  'document.redirect_uris_empty': {
+    severity: 'error',
+    spec: '12, 28',
+    summary: '`redirect_uris` is empty, while `grant_types` include a grant that uses a redirect',
+  },
   'document.client_name_missing': {
     severity: 'warning',
     spec: '12',
@@ -133,6 +141,17 @@ export const RULES = {
     summary: '`code` response type without the `authorization_code` grant, or the reverse',
   },
   'document.redirect_uris_duplicate': { severity: 'warning', spec: '16', summary: 'a redirect URI is listed twice' },
+  'document.software_statement_ignored': {
+    severity: 'warning',
+    spec: '29',
+    summary: '`software_statement` is present and ignored (statements are not supported; RFC 7591 §3.1.1)',
+  },
+  'document.auth_methods_supported_invalid': {
+    severity: 'warning',
+    spec: '10, 26',
+    summary:
+      '`token_endpoint_auth_methods_supported` lists methods that cannot be used (shared secrets, unknown, `private_key_jwt` without keys); they are ignored',
+  },
   'document.exceeds_fetch_limit': {
     severity: 'warning',
     spec: '6',
@@ -160,8 +179,9 @@ export const RULES = {
   },
   'jwks_uri.invalid': {
     severity: 'error',
-    spec: '11',
-    summary: '`jwks_uri` is not an absolute https URL without credentials',
+    spec: '11, 27',
+    summary:
+      '`jwks_uri` is not an absolute https URL without credentials, or breaks the URL rules the fetcher holds it to (those of a client_id)',
   },
   'client_uri.cross_origin': {
     severity: 'warning',
@@ -226,6 +246,29 @@ export const RULES = {
     severity: 'warning',
     spec: '21',
     summary: 'the logo could not be prefetched (not a PNG/JPEG/GIF/WebP/ICO image, too large, or unreachable)',
+  },
+
+  // A tenant's webhook URL, checked when its policy is saved (SPEC-NOTES 5); delivery checks again
+  'webhook_url.userinfo': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook URL has a username or password (`https://user@…`, `https://name@address/`)',
+  },
+  'webhook_url.localhost': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook host is `localhost` or a `*.localhost` name (RFC 6761)',
+  },
+  'webhook_url.special_use_address': {
+    severity: 'error',
+    spec: '5',
+    summary:
+      'the webhook host is an IP literal in a special-use range, in any spelling (`0x7f.1`, `[::ffff:a9fe:a9fe]`)',
+  },
+  'webhook_url.port_not_allowed': {
+    severity: 'error',
+    spec: '5',
+    summary: 'the webhook URL names a port other than those the deployment delivers to (443 by default)',
   },
 
   // Registered redirect URIs (SPEC-NOTES 16-18)
@@ -345,13 +388,156 @@ export const RULES = {
   },
   'policy.not_allowlisted': {
     severity: 'decision',
-    spec: 'draft §6.10',
+    spec: 'draft §7.2',
     summary: 'the tenant is allowlist-only and the client_id is not listed',
+  },
+  'policy.idn_host_denied': {
+    severity: 'decision',
+    spec: '19, 22',
+    summary: 'the tenant refuses client_id hosts with a punycode (`xn--`) label (`deny_idn_hosts`)',
+  },
+  'client.idn_host': {
+    severity: 'warning',
+    spec: '19, 22',
+    summary:
+      'the client_id host has a punycode (`xn--`) label, an internationalized name that may imitate another (`xn--pple-43d.test` reads "аpple.test", with a Cyrillic "а"); the decision\'s `client` carries both forms',
   },
   'client.first_seen_recently': {
     severity: 'warning',
     spec: '22',
     summary: 'the client was first seen less than `new_client_warning_seconds` ago',
+  },
+  'grant_type.redirectless': {
+    severity: 'decision',
+    spec: '28',
+    summary:
+      'the client uses only grants without a redirect (client_credentials, token exchange, jwt-bearer) and has no business at the authorization endpoint',
+  },
+
+  // Key sets: a document's `jwks`, or what its `jwks_uri` serves (SPEC-NOTES 11, 26, 27, 30)
+  'keys.malformed': {
+    severity: 'error',
+    spec: '11',
+    summary: 'what `jwks_uri` serves is not a JWK Set `{"keys": [{"kty": …}, …]}` in JSON',
+  },
+  'keys.private_key': {
+    severity: 'error',
+    spec: '11',
+    summary: 'the key set at `jwks_uri` holds a private or symmetric key',
+  },
+  'keys.duplicate_kid': {
+    severity: 'error',
+    spec: '26',
+    summary: 'two keys share a `kid`, so an assertion could not name the key that signed it',
+  },
+  'keys.unsupported_key': {
+    severity: 'warning',
+    spec: '26',
+    summary:
+      'a key that cannot sign a client assertion here (kty or curve not accepted, RSA under 2048 bits, `use` not `sig`, an `alg` not allowed) is ignored',
+  },
+  'keys.empty': {
+    severity: 'error',
+    spec: '26',
+    summary: 'the key set has no key a client assertion could be verified with',
+  },
+
+  // Client authentication at the token endpoint (SPEC-NOTES 26; RFC 7523 §2.2, §3; RFC 8725)
+  'client_auth.tenant_not_configured': {
+    severity: 'decision',
+    spec: '26',
+    summary:
+      'the client authenticates only with `private_key_jwt`, and the tenant has not set the `issuer` and `token_endpoint` an assertion must be addressed to',
+  },
+  'client_auth.method_not_supported': {
+    severity: 'decision',
+    spec: '26',
+    summary: 'the client offers no authentication method the tenant accepts (`token_endpoint_auth_methods_supported`)',
+  },
+  'client_auth.assertion_required': {
+    severity: 'decision',
+    spec: '26',
+    summary: 'the client declares `private_key_jwt` (and not `none`): a client assertion is required',
+  },
+  'client_auth.assertion_not_allowed': {
+    severity: 'decision',
+    spec: '26',
+    summary: 'the client is public (`none`): it has no keys to sign an assertion with, so one is refused',
+  },
+  'client_auth.assertion_type_unsupported': {
+    severity: 'decision',
+    spec: 'RFC 7523 §2.2',
+    summary: '`client_assertion_type` is not `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`',
+  },
+  'client_auth.malformed': {
+    severity: 'decision',
+    spec: 'RFC 7523 §3',
+    summary: 'the assertion is not a signed JWT (compact JWS with a JSON header and claims)',
+  },
+  'client_auth.alg_not_allowed': {
+    severity: 'decision',
+    spec: '26',
+    summary:
+      'the assertion is signed with an algorithm not allowed (never `none` or HS*; RS/PS/ES 256-512 and EdDSA), or not the one the document declares',
+  },
+  'client_auth.typ_not_allowed': {
+    severity: 'decision',
+    spec: '26',
+    summary:
+      '`typ` is neither `oauth-client-auth+jwt` nor (unless the tenant requires the explicit type) absent or `JWT`',
+  },
+  'client_auth.keys_unavailable': {
+    severity: 'decision',
+    spec: '26, 27',
+    summary: "the client's key set could not be had or is invalid, so no assertion of it can be verified",
+  },
+  'client_auth.unknown_key': {
+    severity: 'decision',
+    spec: '26, 30',
+    summary:
+      "no key of the client's key set matches the assertion's `kid` and `alg`, even after fetching the set again",
+  },
+  'client_auth.bad_signature': {
+    severity: 'decision',
+    spec: '26',
+    summary: 'the signature does not verify with the key the assertion names',
+  },
+  'client_auth.iss_mismatch': {
+    severity: 'decision',
+    spec: '26',
+    summary: '`iss` is not the client_id',
+  },
+  'client_auth.sub_mismatch': {
+    severity: 'decision',
+    spec: '26',
+    summary: '`sub` is not the client_id',
+  },
+  'client_auth.aud_mismatch': {
+    severity: 'decision',
+    spec: '26',
+    summary: "`aud` names neither the tenant's `issuer` nor its `token_endpoint`",
+  },
+  'client_auth.exp_missing': { severity: 'decision', spec: 'RFC 7523 §3', summary: 'no `exp` claim' },
+  'client_auth.expired': {
+    severity: 'decision',
+    spec: 'RFC 7523 §3',
+    summary: '`exp` has passed (60 s of clock skew allowed)',
+  },
+  'client_auth.lifetime_too_long': {
+    severity: 'decision',
+    spec: '26',
+    summary: "the assertion lives longer than the tenant's `max_assertion_lifetime_seconds` (default 300)",
+  },
+  'client_auth.not_yet_valid': {
+    severity: 'decision',
+    spec: 'RFC 7523 §3',
+    summary: '`iat` or `nbf` is in the future (60 s of clock skew allowed)',
+  },
+  'client_auth.jti_missing': { severity: 'decision', spec: '26', summary: 'no `jti` claim' },
+  'client_auth.replayed': {
+    severity: 'decision',
+    spec: '26',
+    summary: 'this `jti` was already used by this client at this tenant before the assertion expired',
   },
 } as const satisfies Record<string, { severity: 'error' | 'warning' | 'decision'; spec: string; summary: string }>;
 
@@ -432,7 +618,8 @@ export function renderRulesMarkdown(): string {
     'Every finding `@cimd/core` and the fetcher report, with its stable code. Codes never change meaning; new rules get',
     'new codes. `error` fails validation (or, for `fetch.*`, explains why a fetch produced no document), `warning`',
     "informs (and may appear in a decision's `trust.warnings`), `decision` is the `reason` of a denied authorization",
-    'request. *Spec* is the SPEC-NOTES item (docs/SPEC-NOTES.md) or the RFC section.',
+    'request. *Spec* is the number of a requirement in [REQUIREMENTS.md](REQUIREMENTS.md) (tests cite it as',
+    '"SPEC-NOTES n"), an RFC section, or a section of draft-ietf-oauth-client-id-metadata-document-03.',
     '',
     '| code | severity | spec | when |',
     '|---|---|---|---|',

@@ -83,3 +83,17 @@ export const redisPrefix = z
   .string()
   .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
   .default('cimd');
+
+/**
+ * `parse()`, or undefined with its problems added to `problems` when it throws a ConfigError:
+ * so that one start-up error names every bad variable, whichever parser found it.
+ */
+export function gather<T>(problems: string[], parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+    return undefined;
+  }
+}

@@ -1,8 +1,7 @@
 import { ClientEvent } from '@cimd/core';
 import { parseEventFields, RedisKeys } from '@cimd/contracts';
 import { Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { RedisConnections } from './redis-connections';
+import { RedisClient, RedisConnections } from './redis-connections';
 
 /** One entry read from the stream: its id, and the event unless the entry was malformed or trimmed. */
 export interface StreamEntry {
@@ -26,7 +25,7 @@ type RawEntries = [string, string[] | null][];
  */
 @Injectable()
 export class ClientEventStream {
-  private blocking?: Redis;
+  private blocking?: RedisClient;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -104,7 +103,7 @@ export class ClientEventStream {
   }
 
   // XREADGROUP BLOCK holds its connection: the consumer has one of its own, which waits for Redis.
-  private reader(): Redis {
+  private reader(): RedisClient {
     this.blocking ??= this.connections.get('client-event-stream', 'waiting');
     return this.blocking;
   }

@@ -9,3 +9,4 @@ export * from './redis.module';
 export * from './client-cache.repository';
 export * from './client-event-stream';
 export * from './queue-workers';
+export * from './quiet-queue';

@@ -67,14 +67,12 @@ export class QueueWorkers implements BeforeApplicationShutdown {
 
   /**
    * Stop taking jobs, let running ones finish (bounded), then close the listeners: before the
-   * application's shutdown hooks close the connections and clients the jobs still use.
+   * application's shutdown hooks close the connections and clients the jobs still use. A close
+   * that cannot finish (Redis down: BullMQ waits for its connection to be ready first) is left
+   * behind; RedisConnections ends every connection BullMQ was given or made, at shutdown.
    */
   async beforeApplicationShutdown(): Promise<void> {
     await Promise.all(this.workers.map((w) => settleWithin(w.close(), CLOSE_WAIT_MS)));
     await Promise.all(this.listeners.map((l) => settleWithin(l.close(), 1000)));
-    for (const closable of [...this.workers, ...this.listeners]) {
-      // A close that timed out (Redis down) leaves its connections reconnecting: end them.
-      void closable.disconnect().catch(() => undefined);
-    }
   }
 }

@@ -1,10 +1,9 @@
 import { Channel, RedisKeys } from '@cimd/contracts';
 import { InjectLogger } from '@cimd/runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import type { Logger } from 'pino';
 import { REDIS } from './redis.tokens';
-import { RedisConnections } from './redis-connections';
+import { RedisClient, RedisConnections } from './redis-connections';
 
 /**
  * Pub/sub on typed channels (CHANNELS in @cimd/contracts): one subscriber connection for the
@@ -14,11 +13,11 @@ import { RedisConnections } from './redis-connections';
 @Injectable()
 export class RedisPubSub {
   private readonly handlers = new Map<string, { channel: Channel<unknown>; listeners: ((m: unknown) => void)[] }>();
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
 
   constructor(
     private readonly connections: RedisConnections,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @InjectLogger() private readonly logger: Logger,
   ) {}
@@ -50,7 +49,7 @@ export class RedisPubSub {
     await this.redis.publish(channel.name(this.keys), JSON.stringify(message));
   }
 
-  private connect(): Redis {
+  private connect(): RedisClient {
     if (this.subscriber) return this.subscriber;
     const subscriber = this.connections.get('subscriber', 'waiting');
     subscriber.on('message', (name: string, raw: string) => this.dispatch(name, raw));

@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 
 /** What the deploy tests read: the rendered manifests, as plain objects. */
 export const ROOT = join(__dirname, '..', '..', '..');
-export const OVERLAYS = ['dev', 'prod'] as const;
+export const OVERLAYS = ['dev', 'prod', 'redis-cluster', 'redis-sentinel'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 
 // Manifests are YAML of any shape; the tests navigate them with explicit checks.

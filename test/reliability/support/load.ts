@@ -5,10 +5,12 @@ import { sleep } from './servers';
  * Steady load from the test itself, on loopback, bounded in time (it runs between start() and
  * stop()) and in count (`maxPerKind`): authorize checks of cached clients, session
  * registrations, and fetch jobs (admin refreshes of client_ids never fetched before, each
- * served by the origin under `/load/`). Every answer is kept with the phase it happened in, so
- * a test can say what was answered while a server was down and what was acknowledged before.
+ * served by the origin under `/load/`), and when asked revocations of sessions it registered.
+ * Every answer is kept with the phase it happened in, so a test can say what was answered
+ * while a server was down and what was acknowledged before. With several gateways, each kind
+ * goes to them in turn.
  */
-export type LoadKind = 'check' | 'session' | 'refresh';
+export type LoadKind = 'check' | 'session' | 'refresh' | 'revoke';
 
 export interface Sample {
   kind: LoadKind;
@@ -33,6 +35,10 @@ export interface LoadOptions {
   maxPerKind?: number;
   /** Name prefix of session ids and of the refreshed paths, unique per test. */
   tag: string;
+  /** What to send (default: checks, sessions and refreshes). */
+  kinds?: LoadKind[];
+  /** Gateways of the stack to spread requests over (default 1: the first). */
+  gateways?: number;
 }
 
 /** A 5xx that is not the designed "retry shortly" answer (503 temporarily_unavailable). */
@@ -48,6 +54,8 @@ export class SteadyLoad {
   readonly sessions: { id: string; at: number; phase: string }[] = [];
   /** Refreshes acknowledged with 202: client_ids that must be fetched afterwards. */
   readonly refreshes: { clientId: string; at: number; phase: string }[] = [];
+  /** Revocations of registered sessions, with the answer: 204 must hold, 503 must have changed nothing. */
+  readonly revocations: { id: string; status: number; phase: string }[] = [];
   /** Every 5xx that escaped, with its body. */
   readonly escaped: string[] = [];
   phase = 'before';
@@ -62,7 +70,7 @@ export class SteadyLoad {
 
   start(): this {
     this.running = true;
-    this.loops = (['check', 'session', 'refresh'] as const).map((kind) => this.loop(kind));
+    this.loops = (this.options.kinds ?? (['check', 'session', 'refresh'] as const)).map((kind) => this.loop(kind));
     return this;
   }
 
@@ -76,6 +84,11 @@ export class SteadyLoad {
     for (let i = 0; this.running && i < max; i++) {
       const phase = this.phase;
       const r = await this.once(kind);
+      if (!r) {
+        // Nothing to send yet (no session left to revoke).
+        await sleep(50);
+        continue;
+      }
       const body = r.body as { decision?: string; error?: string } | undefined;
       const what = kind === 'check' && r.status === 200 ? (body?.decision ?? '?') : (body?.error ?? '');
       this.samples.push({ kind, phase, at: Date.now(), status: r.status, what, ms: r.ms });
@@ -84,23 +97,34 @@ export class SteadyLoad {
     }
   }
 
-  private async once(kind: LoadKind): Promise<ApiResponse> {
+  private async once(kind: LoadKind): Promise<ApiResponse | undefined> {
     const o = this.options;
     const n = this.n++;
+    const gateway = n % (o.gateways ?? 1);
     if (kind === 'check') {
       const client = o.checkClients[n % o.checkClients.length] as string;
-      return this.stack.check(o.tenant, client, o.checkToken);
+      return this.stack.check(o.tenant, client, o.checkToken, gateway);
     }
     if (kind === 'session') {
       const id = `${o.tag}-s${n}`;
       const r = await this.stack.api('POST', `/v1/tenants/${o.tenant}/sessions`, {
         body: { session_id: id, client_id: o.sessionClient, subject: 'load' },
+        gateway,
       });
       if (r.status === 201) this.sessions.push({ id, at: Date.now(), phase: this.phase });
       return r;
     }
+    if (kind === 'revoke') {
+      // Every other registered session, oldest first, once.
+      const asked = new Set(this.revocations.map((r) => r.id));
+      const target = this.sessions.find((s, i) => i % 2 === 0 && !asked.has(s.id));
+      if (!target) return undefined;
+      const r = await this.stack.api('DELETE', `/v1/tenants/${o.tenant}/sessions/${target.id}`, { gateway });
+      this.revocations.push({ id: target.id, status: r.status, phase: this.phase });
+      return r;
+    }
     const clientId = this.stack.clientId(`/load/${o.tag}-r${n}.json`);
-    const r = await this.stack.api('POST', '/v1/clients/refresh', { body: { client_id: clientId } });
+    const r = await this.stack.api('POST', '/v1/clients/refresh', { body: { client_id: clientId }, gateway });
     if (r.status === 202) this.refreshes.push({ clientId, at: Date.now(), phase: this.phase });
     return r;
   }
@@ -121,11 +145,15 @@ export class SteadyLoad {
   }
 }
 
-/** Sessions that must exist and be active (GET answers it, PostgreSQL has it); returns the missing ones. */
+/**
+ * Sessions that must exist (PostgreSQL has them) and read as they were left (GET, on each
+ * gateway in turn): active, or inactive when `revoked` says so. Returns the ones that do not.
+ */
 export async function verifySessions(
   stack: ProcessStack,
   tenant: string,
   sessions: { id: string; phase: string }[],
+  options: { revoked?: ReadonlySet<string>; gateways?: number } = {},
 ): Promise<string[]> {
   const rows = await stack.query<{ session_id: string }>(
     'SELECT session_id FROM sessions WHERE tenant_id = $1 AND session_id = ANY($2)',
@@ -133,9 +161,13 @@ export async function verifySessions(
   );
   const inDb = new Set(rows.map((r) => r.session_id));
   const lost: string[] = [];
-  for (const s of sessions) {
-    const r = await stack.api('GET', `/v1/tenants/${tenant}/sessions/${s.id}`);
-    if (r.status !== 200 || r.body?.active !== true || !inDb.has(s.id)) lost.push(`${s.id} (${s.phase}): ${r.status}`);
+  for (const [i, s] of sessions.entries()) {
+    const r = await stack.api('GET', `/v1/tenants/${tenant}/sessions/${s.id}`, {
+      gateway: i % (options.gateways ?? 1),
+    });
+    const active = !(options.revoked?.has(s.id) ?? false);
+    if (r.status !== 200 || r.body?.active !== active || !inDb.has(s.id))
+      lost.push(`${s.id} (${s.phase}${active ? '' : ', revoked'}): ${r.status} active=${r.body?.active}`);
   }
   return lost;
 }
@@ -146,7 +178,8 @@ export async function verifyFetched(stack: ProcessStack, clientIds: string[], wa
   const deadline = Date.now() + waitMs;
   while (pending.size > 0) {
     const ids = [...pending];
-    const entries = await stack.inspect.mget(...ids.map((id) => stack.keys.clientEntry(id)));
+    // One GET per key: on a cluster the entries lie in different slots.
+    const entries = await Promise.all(ids.map((id) => stack.inspect.get(stack.keys.clientEntry(id)).catch(() => null)));
     ids.forEach((id, i) => {
       const raw = entries[i];
       if (raw && (JSON.parse(raw) as { status?: string }).status === 'valid') pending.delete(id);
@@ -157,16 +190,34 @@ export async function verifyFetched(stack: ProcessStack, clientIds: string[], wa
   return [...pending];
 }
 
-/** What the load acknowledged, checked after the fault: every 201 session, every 202 refresh. */
+/**
+ * What the load acknowledged, checked after the fault: every 201 session (active, or inactive
+ * if a revocation of it was answered 204), every 202 refresh. A revocation whose answer was
+ * lost (status 0) is not counted: either outcome is right.
+ */
 export async function verifyAcknowledged(
   stack: ProcessStack,
   load: SteadyLoad,
   tenant: string,
-): Promise<{ sessions: number; refreshes: number; lostSessions: string[]; lostRefreshes: string[] }> {
+  gateways = 1,
+): Promise<{
+  sessions: number;
+  refreshes: number;
+  revocations: number;
+  lostSessions: string[];
+  lostRefreshes: string[];
+  lostRevocations: string[];
+}> {
+  const revoked = new Set(load.revocations.filter((r) => r.status === 204).map((r) => r.id));
+  const unknown = new Set(load.revocations.filter((r) => r.status === 0).map((r) => r.id));
+  const checked = load.sessions.filter((s) => !unknown.has(s.id) || revoked.has(s.id));
+  const wrong = await verifySessions(stack, tenant, checked, { revoked, gateways });
   return {
-    sessions: load.sessions.length,
+    sessions: checked.length,
     refreshes: load.refreshes.length,
-    lostSessions: await verifySessions(stack, tenant, load.sessions),
+    revocations: revoked.size,
+    lostSessions: wrong.filter((w) => !w.includes(', revoked)')),
+    lostRevocations: wrong.filter((w) => w.includes(', revoked)')),
     lostRefreshes: await verifyFetched(
       stack,
       load.refreshes.map((r) => r.clientId),

@@ -175,15 +175,29 @@ export function exited(child: ChildProcess): Promise<void> {
 export class PrivateRedis implements Owned {
   readonly dir = ownedTempDir('redis');
   private child?: ChildProcess;
+  private extraArgs: string[] = [];
+  private configFile?: string;
 
   private constructor(
     readonly port: number,
     readonly persistent: boolean,
   ) {}
 
-  static async start(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
+  /**
+   * `args`: more redis-server arguments (cluster mode, replicaof), given its directory;
+   * `config`: the text of a configuration file written to its directory and given first (a
+   * sentinel needs one it can rewrite).
+   */
+  static async start(
+    options: { persistent?: boolean; args?: (dir: string) => string[]; config?: string } = {},
+  ): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await freePort(), options.persistent ?? false);
     own(redis);
+    redis.extraArgs = options.args?.(redis.dir) ?? [];
+    if (options.config !== undefined) {
+      redis.configFile = join(redis.dir, 'redis.conf');
+      writeFileSync(redis.configFile, options.config);
+    }
     await redis.start();
     return redis;
   }
@@ -199,6 +213,7 @@ export class PrivateRedis implements Owned {
   async start(): Promise<void> {
     if (this.running) return;
     const args = [
+      ...(this.configFile ? [this.configFile] : []),
       '--port',
       String(this.port),
       '--bind',
@@ -214,6 +229,7 @@ export class PrivateRedis implements Owned {
       '--appendonly',
       this.persistent ? 'yes' : 'no',
       ...(this.persistent ? ['--appendfsync', 'always'] : []),
+      ...this.extraArgs,
     ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     notePid(this.dir, this.child.pid);

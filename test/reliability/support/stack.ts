@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase } from '../../support/databases';
 import { Origin } from './origin';
+import type { RedisServers } from './redis-topologies';
 import {
   AppProcess,
   ownCleanup,
@@ -19,7 +20,7 @@ import {
 
 /**
  * A whole system made of processes, for one fault test file: a redis-server of its own
- * (persistent when asked), PostgreSQL (a cluster of its own when asked, otherwise a database of
+ * (persistent when asked; or a Redis Cluster or Sentinel set of its own), PostgreSQL (a cluster of its own when asked, otherwise a database of
  * its own on the shared server), the built gateway and fetcher as processes (restartable,
  * killable, their memory readable), and an HTTPS origin whose hosts the fetcher resolves to
  * 127.0.0.1 through its test overrides.
@@ -36,6 +37,10 @@ export interface StackOptions {
   hosts?: string[];
   /** Redis with the append-only file, so stopping and starting it keeps the data. */
   persistentRedis?: boolean;
+  /** Another Redis than one redis-server: a cluster or a Sentinel set (support/redis-topologies). */
+  redisServers?: () => Promise<RedisServers>;
+  /** Gateway processes (default 1), all alike; `gateway` is the first. */
+  gateways?: number;
   /** A PostgreSQL cluster of the stack's own (to stop it); otherwise a database on the shared server. */
   privatePostgres?: boolean;
   gatewayEnv?: Record<string, string>;
@@ -60,14 +65,15 @@ export class ProcessStack {
   readonly prefix: string;
   pki!: TestPki;
   origin!: Origin;
+  /** The stack's redis-server (not with `redisServers`). */
   redis!: PrivateRedis;
+  /** The stack's cluster or Sentinel set (with `redisServers`). */
+  redisServers?: RedisServers;
   postgres?: PrivatePostgres;
   databaseUrl!: string;
-  gateway!: AppProcess;
-  gatewayPort!: number;
-  grpcPort!: number;
+  readonly gateways: { app: AppProcess; port: number; grpcPort: number }[] = [];
   readonly fetchers: AppProcess[] = [];
-  /** An inspection connection to the stack's Redis (reconnects after a restart). */
+  /** An inspection connection to the stack's Redis (reconnects after a restart, follows a failover). */
   inspect!: Redis;
   private caFile!: string;
   private hosts: string[];
@@ -110,8 +116,17 @@ export class ProcessStack {
     const originPort = await this.origin.listen();
     ownCleanup(() => this.origin.close());
 
-    this.redis = await PrivateRedis.start({ persistent: o.persistentRedis ?? false });
-    this.inspect = new Redis(this.redis.url, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
+    let redisEnv: Record<string, string>;
+    if (o.redisServers) {
+      this.redisServers = await o.redisServers();
+      redisEnv = this.redisServers.env;
+      // A cluster client answers the same commands on single keys; what a test reads is one key at a time.
+      this.inspect = this.redisServers.inspect() as Redis;
+    } else {
+      this.redis = await PrivateRedis.start({ persistent: o.persistentRedis ?? false });
+      redisEnv = { REDIS_URL: this.redis.url };
+      this.inspect = new Redis(this.redis.url, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
+    }
     this.inspect.on('error', () => undefined);
     ownCleanup(() => Promise.resolve(this.inspect.disconnect()));
 
@@ -132,7 +147,7 @@ export class ProcessStack {
     this.fetcherEnvBase = {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
-      REDIS_URL: this.redis.url,
+      ...redisEnv,
       CIMD_REDIS_PREFIX: this.prefix,
       HOST: '127.0.0.1',
       CIMD_FETCH_ALLOWED_PORTS: ports.join(','),
@@ -144,30 +159,54 @@ export class ProcessStack {
       ...o.fetcherEnv,
     };
 
-    this.gatewayPort = await freePort();
-    this.grpcPort = await freePort();
-    this.gateway = new AppProcess(
-      'gateway',
-      join(DIST, 'apps', 'gateway', 'src', 'main.js'),
-      {
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        REDIS_URL: this.redis.url,
-        DATABASE_URL: this.databaseUrl,
-        CIMD_REDIS_PREFIX: this.prefix,
-        CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
-        HOST: '127.0.0.1',
-        PORT: String(this.gatewayPort),
-        GRPC_PORT: String(this.grpcPort),
-        ...o.gatewayEnv,
-      },
-      this.dir,
-    );
-    await Promise.all([this.startGateway(), this.startFetcher()]);
+    for (let i = 0; i < (o.gateways ?? 1); i++) {
+      const gateway = { port: await freePort(), grpcPort: await freePort() };
+      const app = new AppProcess(
+        i === 0 ? 'gateway' : `gateway-${i + 1}`,
+        join(DIST, 'apps', 'gateway', 'src', 'main.js'),
+        {
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'info',
+          ...redisEnv,
+          DATABASE_URL: this.databaseUrl,
+          CIMD_REDIS_PREFIX: this.prefix,
+          CIMD_ADMIN_TOKEN: ADMIN_TOKEN,
+          HOST: '127.0.0.1',
+          PORT: String(gateway.port),
+          GRPC_PORT: String(gateway.grpcPort),
+          // Webhooks may name 443 and the ports the fetcher may reach here.
+          CIMD_WEBHOOK_ALLOWED_PORTS: [443, ...ports].join(','),
+          ...o.gatewayEnv,
+        },
+        this.dir,
+      );
+      this.gateways.push({ app, ...gateway });
+    }
+    // The first gateway runs the migrations (CIMD_MIGRATE=auto in tests) before the others start.
+    await Promise.all([this.startGateway(0), this.startFetcher()]);
+    await Promise.all(this.gateways.slice(1).map((_, i) => this.startGateway(i + 1)));
+  }
+
+  /** The first gateway. */
+  get gateway(): AppProcess {
+    return this.gateways[0]!.app;
+  }
+
+  get gatewayPort(): number {
+    return this.gateways[0]!.port;
+  }
+
+  get grpcPort(): number {
+    return this.gateways[0]!.grpcPort;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.gatewayPort}`;
+    return this.urlOf(0);
+  }
+
+  /** The HTTP base URL of gateway `i`. */
+  urlOf(i: number): string {
+    return `http://127.0.0.1:${this.gateways[i]?.port ?? 0}`;
   }
 
   /** `https://<host>:<origin port><path>` */
@@ -176,18 +215,20 @@ export class ProcessStack {
   }
 
   /**
-   * Start (or restart) the gateway and wait until it is ready. Should another process have taken
+   * Start (or restart) gateway `i` and wait until it is ready. Should another process have taken
    * one of its ports in the meantime, it starts again on new ones.
    */
-  async startGateway(): Promise<void> {
+  async startGateway(i = 0): Promise<void> {
+    const gateway = this.gateways[i];
+    if (!gateway) throw new Error(`the stack has no gateway ${i}`);
     await this.startOnFreePorts(
-      this.gateway,
+      gateway.app,
       async () => {
-        this.gatewayPort = await freePort();
-        this.grpcPort = await freePort();
-        return { PORT: String(this.gatewayPort), GRPC_PORT: String(this.grpcPort) };
+        gateway.port = await freePort();
+        gateway.grpcPort = await freePort();
+        return { PORT: String(gateway.port), GRPC_PORT: String(gateway.grpcPort) };
       },
-      () => `${this.url}/readyz`,
+      () => `${this.urlOf(i)}/readyz`,
     );
   }
 
@@ -253,7 +294,7 @@ export class ProcessStack {
   async api(
     method: string,
     path: string,
-    options: { body?: unknown; token?: string | null; timeoutMs?: number } = {},
+    options: { body?: unknown; token?: string | null; timeoutMs?: number; gateway?: number } = {},
   ): Promise<ApiResponse> {
     const started = performance.now();
     const headers: Record<string, string> = {};
@@ -261,7 +302,7 @@ export class ProcessStack {
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const res = await fetch(`${this.url}${path}`, {
+      const res = await fetch(`${this.urlOf(options.gateway ?? 0)}${path}`, {
         method,
         headers,
         ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
@@ -290,7 +331,8 @@ export class ProcessStack {
     return r;
   }
 
-  check(tenant: string, clientId: string, token?: string): Promise<ApiResponse> {
+  /** An authorize check, on gateway `gateway` (the first by default). */
+  check(tenant: string, clientId: string, token?: string, gateway = 0): Promise<ApiResponse> {
     return this.api('POST', `/v1/tenants/${tenant}/authorize/check`, {
       body: {
         client_id: clientId,
@@ -298,6 +340,7 @@ export class ProcessStack {
         code_challenge_method: 'S256',
       },
       ...(token !== undefined ? { token } : {}),
+      gateway,
     });
   }
 
@@ -318,7 +361,9 @@ export class ProcessStack {
 
   /** The logs of every process, for a failing test. */
   logs(lines = 30): string {
-    return [this.gateway, ...this.fetchers].map((p) => `--- ${p.name}\n${p.tail(lines)}`).join('\n');
+    return [...this.gateways.map((g) => g.app), ...this.fetchers]
+      .map((p) => `--- ${p.name}\n${p.tail(lines)}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {

@@ -2,15 +2,23 @@ import { CHANNELS, clientKey, FETCH_QUEUE, fetchJob, FetchJobData, FetchJobResul
 import {
   answeredBefore,
   CacheEntry,
+  FetchOutcome,
+  fetchAttemptOf,
   FetchReason,
+  KeySetOutcome,
+  logoStillFresh,
   LogoResult,
+  MetadataDocument,
+  NextAttemptKind,
+  nextAttemptAfterFailure,
   nextCacheEntry,
   retentionMs,
   TransitionSettings,
+  withKeySet,
 } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
-import { fetchClientMetadata, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
-import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
+import { fetchClientMetadata, fetchKeySet, fetchLogo, SafeFetcher } from '@cimd/safe-fetch';
+import { AttemptStanding, ClientCacheRepository, EventRelayError, RedisPubSub } from '@cimd/store';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
@@ -26,6 +34,8 @@ export class TransientFetchError extends Error {
   constructor(
     message: string,
     readonly retryAfterMs?: number,
+    /** The backoff already computed (and told operators in the attempt log): BullMQ waits exactly this. */
+    readonly backoffMs?: number,
   ) {
     super(message);
     this.name = 'TransientFetchError';
@@ -47,6 +57,9 @@ export interface FetchAttempt {
   requestedAt?: number;
   /** 0 on the first attempt; retries of the same job are never held back by the cooldown. */
   attemptsMade: number;
+  /** The job's attempts and backoff delay (its options), for the retry time the attempt log shows. */
+  maxAttempts?: number;
+  backoffDelayMs?: number;
   jobId?: string;
   /**
    * The job ran before and was cut off (its fetcher died): BullMQ started it more often than it
@@ -81,6 +94,7 @@ export class ClientFetchService {
       goneConfirmDelayMs: config.goneConfirmDelayMs,
       refusedRetrySeconds: config.cacheBounds.minSeconds,
       staleRetentionSeconds: config.staleRetentionSeconds,
+      refreshAheadRatio: config.cacheBounds.refreshAheadRatio,
     };
   }
 
@@ -91,17 +105,23 @@ export class ClientFetchService {
       return result;
     } catch (e) {
       if (e instanceof TransientFetchError) await this.announce(attempt.clientId, 'transient', false);
+      // The entry is written (its events wait in the outbox): waiting gateways may read it.
+      if (e instanceof EventRelayError) await this.announce(attempt.clientId, 'written', true);
       throw e;
     }
   }
 
   /** Tell gateways waiting on this client that the attempt is over (best effort: they also time out). */
-  private async announce(clientId: string, outcome: string, written: boolean): Promise<void> {
-    await this.pubsub
-      .publish(CHANNELS.fetchDone, { client_key: clientKey(clientId), outcome, written })
-      .catch((e: Error) => {
-        this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
-      });
+  private async announce(clientId: string, outcome: string, written: boolean, keysPending = false): Promise<void> {
+    const message = {
+      client_key: clientKey(clientId),
+      outcome,
+      written,
+      ...(keysPending ? { keys_pending: true } : {}),
+    };
+    await this.pubsub.publish(CHANNELS.fetchDone, message).catch((e: Error) => {
+      this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
+    });
   }
 
   private async attempt(attempt: FetchAttempt): Promise<FetchJobResult> {
@@ -112,6 +132,12 @@ export class ClientFetchService {
       reason: attempt.reason,
       attempt: attempt.attemptsMade + 1,
     });
+    // Events an earlier write left in the client's outbox go out before anything else.
+    const { entry: previous, outbox } = await this.cache.forWrite(clientId);
+    if (outbox.length > 0) {
+      await this.cache.relay(clientId, outbox);
+      log.info({ events: outbox.length }, 'relayed events an earlier write left in the outbox');
+    }
     if (attempt.attemptsMade === 0 && attempt.reason !== 'admin' && (await this.cooldown.active(clientId))) {
       this.metrics.jobs.inc({ outcome: 'cooldown' });
       log.debug('skipped: client is cooling down after repeated failures');
@@ -126,7 +152,6 @@ export class ClientFetchService {
       }
     }
 
-    const previous = await this.cache.get(clientId);
     if (answeredBefore(attempt, previous)) {
       this.metrics.jobs.inc({ outcome: 'already_fresh' });
       return { client_id: clientId, outcome: 'already_fresh', status: previous?.status, skipped: 'fresh' };
@@ -139,55 +164,120 @@ export class ClientFetchService {
           }
         : undefined;
     const started = performance.now();
+    const startedAt = Date.now();
     const outcome = await fetchClientMetadata(this.fetcher, clientId, {
       cacheBounds: this.config.cacheBounds,
       ...(validators ? { validators } : {}),
     });
-    this.metrics.duration.observe({ outcome: outcome.outcome }, (performance.now() - started) / 1000);
+    const durationMs = performance.now() - started;
+    this.metrics.duration.observe({ outcome: outcome.outcome }, durationMs / 1000);
+    const record = (next: { kind: NextAttemptKind; inMs: number } | undefined, standing: AttemptStanding) =>
+      this.recordAttempt(clientId, outcome, { attempt, startedAt, durationMs, next }, standing);
     this.metrics.jobs.inc({ outcome: outcome.outcome });
     log.info(
       { outcome: outcome.outcome, codes: 'errors' in outcome ? outcome.errors.map((e) => e.code) : undefined },
       'fetched',
     );
 
-    if (outcome.outcome === 'transient') await this.cooldown.recordFailure(clientId);
+    let cooldownMs = 0;
+    if (outcome.outcome === 'transient') cooldownMs = await this.cooldown.recordFailure(clientId);
     else await this.cooldown.clear(clientId);
+    // The document this fetch leaves the client with: its logo and its key set come with it.
+    const now = Date.now();
+    const document: MetadataDocument | undefined =
+      outcome.outcome === 'ok'
+        ? outcome.document
+        : outcome.outcome === 'not_modified' && previous?.status === 'valid'
+          ? previous.document
+          : undefined;
+    const logoTtlMs =
+      outcome.outcome === 'ok' || outcome.outcome === 'not_modified'
+        ? retentionMs(outcome.lifetime.expiresAt, now, this.settings)
+        : 0;
     const logo =
-      outcome.outcome === 'ok' && outcome.document.logo_uri !== undefined
-        ? await this.prefetchLogo(
-            outcome.document.logo_uri,
-            previous,
-            retentionMs(outcome.lifetime.expiresAt, Date.now(), this.settings),
-          )
-        : undefined;
+      document?.logo_uri !== undefined ? await this.logoFor(document.logo_uri, previous, logoTtlMs, now) : undefined;
     const next = nextCacheEntry({
       previous,
       clientId,
       outcome,
-      now: Date.now(),
+      now,
       settings: this.settings,
       ...(logo !== undefined ? { logo } : {}),
       newId: randomUUID,
     });
     switch (next.kind) {
-      case 'retry':
+      case 'retry': {
         if (next.entry) await this.cache.note(next.entry);
-        throw new TransientFetchError(next.message, next.retryAfterMs);
+        const plan = nextAttemptAfterFailure({
+          attemptsMade: attempt.attemptsMade,
+          maxAttempts: attempt.maxAttempts ?? 1,
+          backoffDelayMs: attempt.backoffDelayMs ?? 2000,
+          ...(next.retryAfterMs !== undefined ? { retryAfterMs: next.retryAfterMs } : {}),
+          cooldownMs,
+        });
+        await record(plan, {
+          failing: outcome.outcome === 'transient',
+          ...(previous?.suspect ? { suspectSince: previous.suspect.since } : {}),
+        });
+        throw new TransientFetchError(next.message, next.retryAfterMs, plan.kind === 'retry' ? plan.inMs : undefined);
+      }
       case 'suspect':
         // A valid client is not declared gone or invalid on one answer: a deploy gone wrong or a
         // CDN hiccup must not end every session. It is served, marked, and looked at again.
         await this.cache.note(next.entry);
         await this.scheduleConfirmation(clientId, next.confirmInMs);
+        await record(
+          { kind: 'confirm', inMs: next.confirmInMs },
+          {
+            failing: false,
+            suspectSince: next.entry.suspect?.since ?? Date.now(),
+            refusedBody: refusedBodyOf(outcome),
+          },
+        );
         log.info({ outcome: next.outcome }, 'document vanished or broke; confirming later');
         return { client_id: clientId, outcome: next.outcome, status: 'valid', suspect: true };
       case 'write':
-        // A revalidated copy keeps its logo as long as itself.
-        if (next.outcome === 'not_modified' && next.entry.logo)
-          await this.cache.extendLogo(next.entry.logo.sha256, next.ttlMs);
         await this.cache.write(next.entry, next.ttlMs, next.events);
         for (const e of next.events) this.metrics.events.inc({ type: e.type });
+        await record(
+          { kind: 'refresh', inMs: Math.max(0, next.entry.refresh_at - Date.now()) },
+          { failing: false, refusedBody: refusedBodyOf(outcome) },
+        );
+        if (next.entry.status === 'valid' && next.entry.document?.jwks_uri !== undefined) {
+          // The document is in: checks waiting for it go on while the key set is fetched.
+          await this.announce(clientId, next.outcome, true, true);
+          await this.writeKeySet(next.entry, next.entry.document.jwks_uri);
+        }
         return { client_id: clientId, outcome: next.outcome, status: next.entry.status };
     }
+  }
+
+  /**
+   * The attempt log's record of this fetch, written before fetch-done is announced so that a
+   * gateway woken by it reads the attempt. Best effort: a log that cannot be written does not
+   * undo the fetch.
+   */
+  private async recordAttempt(
+    clientId: string,
+    outcome: FetchOutcome,
+    context: {
+      attempt: FetchAttempt;
+      startedAt: number;
+      durationMs: number;
+      next: { kind: NextAttemptKind; inMs: number } | undefined;
+    },
+    standing: AttemptStanding,
+  ): Promise<void> {
+    const record = fetchAttemptOf(outcome, {
+      at: context.startedAt,
+      reason: context.attempt.reason,
+      attempt: context.attempt.attemptsMade + 1,
+      durationMs: context.durationMs,
+      ...(context.next ? { next: { kind: context.next.kind, at: Date.now() + context.next.inMs } } : {}),
+    });
+    await this.cache.recordAttempt(clientId, record, standing).catch((e: Error) => {
+      this.logger.warn({ client_id: clientId, err: e.message }, 'could not record the fetch attempt');
+    });
   }
 
   /** The delayed second look at a client whose document vanished or broke. */
@@ -196,11 +286,20 @@ export class ClientFetchService {
     await this.queue.add(job.name, job.data, job.opts);
   }
 
-  private async prefetchLogo(logoUri: string, previous: CacheEntry | undefined, ttlMs: number): Promise<LogoResult> {
-    const previousLogo = previous?.document?.logo_uri === logoUri ? previous.logo : undefined;
-    if (previousLogo && (await this.cache.extendLogo(previousLogo.sha256, ttlMs))) {
+  /**
+   * The document's logo (SPEC-NOTES 21): the one held while it is less than a document lifetime
+   * old (kept in Redis as long as the new entry), else fetched again.
+   */
+  private async logoFor(
+    logoUri: string,
+    previous: CacheEntry | undefined,
+    ttlMs: number,
+    now: number,
+  ): Promise<LogoResult> {
+    const held = previous?.logo;
+    if (held && logoStillFresh(previous, logoUri, now) && (await this.cache.extendLogo(held.sha256, ttlMs))) {
       this.metrics.logos.inc({ result: 'reused' });
-      return previousLogo;
+      return held;
     }
     const logo = await fetchLogo(this.fetcher, logoUri, this.config.logoMaxBytes);
     if (!logo.ok) {
@@ -210,7 +309,46 @@ export class ClientFetchService {
     }
     await this.cache.storeLogo(logo.sha256, { contentType: logo.contentType, body: logo.body }, ttlMs);
     this.metrics.logos.inc({ result: 'stored' });
-    return { sha256: logo.sha256, content_type: logo.contentType };
+    return { sha256: logo.sha256, content_type: logo.contentType, fetched_at: now };
+  }
+
+  /** Fetch the entry's key set and write it onto the entry (withKeySet decides what changes). */
+  private async writeKeySet(entry: CacheEntry, jwksUri: string): Promise<void> {
+    const keys = await this.keySetFor(jwksUri, entry);
+    const next = withKeySet(entry, keys, Date.now(), this.settings, randomUUID);
+    if (!next) return;
+    await this.cache.write(next.entry, next.ttlMs, next.events);
+    for (const e of next.events) this.metrics.events.inc({ type: e.type });
+  }
+
+  /** The key set at the document's jwks_uri (SPEC-NOTES 26, 27), conditionally when a valid one is held. */
+  private async keySetFor(jwksUri: string, entry: CacheEntry): Promise<KeySetOutcome> {
+    const held = entry.keys?.jwks_uri === jwksUri && entry.keys.status === 'valid' ? entry.keys : undefined;
+    const started = performance.now();
+    const keys = await fetchKeySet(this.fetcher, jwksUri, {
+      cacheBounds: this.config.cacheBounds,
+      maxBytes: this.config.jwksMaxBytes,
+      ...(held
+        ? {
+            validators: {
+              ...(held.etag ? { etag: held.etag } : {}),
+              ...(held.last_modified ? { lastModified: held.last_modified } : {}),
+            },
+          }
+        : {}),
+    });
+    this.metrics.keySets.inc({ outcome: keys.outcome });
+    if (keys.outcome === 'transient' || keys.outcome === 'refused')
+      this.logger.info(
+        {
+          jwks_uri: jwksUri,
+          outcome: keys.outcome,
+          codes: keys.errors.map((e) => e.code),
+          ms: Math.round(performance.now() - started),
+        },
+        'key set not usable',
+      );
+    return keys;
   }
 }
 
@@ -220,4 +358,9 @@ function originOf(clientId: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What the attempt log keeps of a refused body: an invalid document's text; nothing once the client is anything else. */
+function refusedBodyOf(outcome: FetchOutcome): string | null {
+  return outcome.outcome === 'invalid' && outcome.body !== undefined ? outcome.body : null;
 }

@@ -1,8 +1,7 @@
 import { RedisKeys } from '@cimd/contracts';
 import { failureCooldownMs } from '@cimd/core';
-import { InjectRedis } from '@cimd/store';
+import { InjectRedis, RedisClient } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 
 /**
@@ -13,7 +12,7 @@ import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 @Injectable()
 export class FailureCooldown {
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @InjectFetcherConfig() private readonly config: Pick<FetcherConfig, 'cooldownMaxSeconds'>,
   ) {}

@@ -1,7 +1,7 @@
 import { FETCH_BACKOFF_TYPE, FETCH_QUEUE, FetchJobData, FetchJobDataSchema, FetchJobResult } from '@cimd/contracts';
 import { fetchBackoffMs } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
-import { QueueWorkers } from '@cimd/store';
+import { EventRelayError, QueueWorkers } from '@cimd/store';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
@@ -65,6 +65,8 @@ export class FetchWorker implements OnApplicationBootstrap {
         clientId: data.data.client_id,
         reason: data.data.reason,
         attemptsMade: job.attemptsMade,
+        maxAttempts: job.opts.attempts ?? 1,
+        backoffDelayMs: backoffDelayOf(job.opts),
         requestedAt: job.timestamp,
         ...(job.id ? { jobId: job.id } : {}),
         resumed: job.attemptsStarted > job.attemptsMade + 1,
@@ -74,23 +76,43 @@ export class FetchWorker implements OnApplicationBootstrap {
         await job.moveToDelayed(Date.now() + e.waitMs, token);
         throw new DelayedError();
       }
+      if (e instanceof EventRelayError) {
+        // The job is not done until its events are on the stream; waiting for the stream's
+        // server (a failover) uses up none of its attempts. The run that resumes it relays first.
+        this.logger.warn({ job_id: job.id, client_id: data.data.client_id, err: e.message }, 'relay retried shortly');
+        await job.moveToDelayed(Date.now() + relayRetryMs(job.attemptsStarted - job.attemptsMade), token);
+        throw new DelayedError();
+      }
       throw e;
     }
   }
 }
 
-/** BullMQ's backoff strategy: fetchBackoffMs from the job's configured delay, at least what Retry-After asked. */
+/** 0.5 s, doubling with each run of the job that ended delayed, at most 10 s. */
+export function relayRetryMs(delayedRuns: number): number {
+  return Math.min(500 * 2 ** Math.max(0, delayedRuns - 1), 10_000);
+}
+
+/** The job's configured backoff delay (2 s unless its options say otherwise). */
+function backoffDelayOf(opts: { backoff?: unknown } | undefined): number {
+  const configured = opts?.backoff;
+  return typeof configured === 'object' && configured && 'delay' in configured
+    ? Number((configured as { delay?: number }).delay ?? 2000)
+    : 2000;
+}
+
+/**
+ * BullMQ's backoff strategy: the backoff the fetch already computed (and recorded in the attempt
+ * log), or fetchBackoffMs from the job's configured delay, at least what Retry-After asked.
+ */
 export function backoff(
   attemptsMade: number,
   type?: string,
   err?: Error,
   job?: { opts?: { backoff?: unknown } },
 ): number {
-  const configured = job?.opts?.backoff;
-  const delay =
-    typeof configured === 'object' && configured && 'delay' in configured
-      ? Number((configured as { delay?: number }).delay ?? 2000)
-      : 2000;
+  const delay = backoffDelayOf(job?.opts);
   if (type !== FETCH_BACKOFF_TYPE && type !== undefined) return fetchBackoffMs(attemptsMade, delay);
+  if (err instanceof TransientFetchError && err.backoffMs !== undefined) return err.backoffMs;
   return fetchBackoffMs(attemptsMade, delay, err instanceof TransientFetchError ? (err.retryAfterMs ?? 0) : 0);
 }

@@ -1,7 +1,6 @@
 import { RedisKeys } from '@cimd/contracts';
-import { InjectRedis } from '@cimd/store';
+import { InjectRedis, RedisClient } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 
 /**
@@ -11,7 +10,7 @@ import { FetcherConfig, InjectFetcherConfig } from '../fetcher-config';
 @Injectable()
 export class OriginRateLimiter {
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     @InjectFetcherConfig() private readonly config: Pick<FetcherConfig, 'originRateLimit'>,
   ) {}

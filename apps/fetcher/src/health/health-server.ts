@@ -1,7 +1,6 @@
 import { probe } from '@cimd/runtime';
-import { InjectRedis } from '@cimd/store';
+import { InjectRedis, RedisClient } from '@cimd/store';
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { FetchWorker } from '../fetch/fetch-worker';
@@ -22,7 +21,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
   port?: number;
 
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly fetchWorker: FetchWorker,
     private readonly webhookWorker: WebhookWorker,
     private readonly metrics: FetcherMetrics,

@@ -1,6 +1,6 @@
 import { checkClientIdUrl } from '@cimd/core';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
 import { invalidRequest, unavailable } from '../common/domain-error';
@@ -16,6 +16,15 @@ import {
 } from './clients.schemas';
 import { ClientsService, ClientView } from './clients.service';
 import { FetchRequests } from './fetch-requests';
+import { ATTEMPTS_SCHEMA } from './openapi-schemas';
+
+const CLIENT_ID_QUERY = {
+  name: 'client_id',
+  required: true,
+  description: 'The exact client_id string',
+  schema: { type: 'string' },
+  example: 'https://app.example/oauth/client.json',
+} as const;
 
 /** Reads of the shared cache, and an admin's "fetch this now". */
 @ApiTags('clients')
@@ -29,20 +38,46 @@ export class ClientsController {
 
   @Get()
   @ApiOperation({ summary: 'The cached record of a client_id and its status (tenant key or admin)' })
-  @ApiQuery({
-    name: 'client_id',
-    required: true,
-    description: 'The exact client_id string',
-    schema: { type: 'string' },
-    example: 'https://app.example/oauth/client.json',
-  })
+  @ApiQuery(CLIENT_ID_QUERY)
   @ApiJsonResponse(200, 'The cached record', ClientViewSchema, CLIENT_VIEW_EXAMPLES)
   @ApiErrors(400, 404)
   async get(@Query('client_id') clientId: unknown): Promise<ClientView> {
-    if (typeof clientId !== 'string' || clientId === '') {
-      throw invalidRequest('the client_id query parameter is required, exactly once');
-    }
-    return this.clients.find(clientId);
+    return this.clients.find(requiredClientId(clientId));
+  }
+
+  @Get('attempts')
+  @ApiOperation({
+    summary: "A client's last fetch attempts and when the next is due (tenant key or admin)",
+    description:
+      'Kept for 24 h after the last attempt, also for a client that has no cached document (a host that does not resolve, ' +
+      'a timeout, a TLS failure): outcome, rule code (docs/RULES.md), HTTP status, duration and the next attempt (retry ' +
+      'with backoff, cooldown, confirmation or refresh). Never a document (SPEC-NOTES 15).',
+  })
+  @ApiQuery(CLIENT_ID_QUERY)
+  @ApiOkResponse({
+    schema: ATTEMPTS_SCHEMA,
+    example: {
+      client_id: 'https://app.example/oauth/client.json',
+      cached: false,
+      health: 'failing',
+      attempts: [
+        {
+          at: '2026-11-02T10:00:00.000Z',
+          reason: 'miss',
+          attempt: 1,
+          outcome: 'transient',
+          code: 'fetch.timeout',
+          message: 'the origin did not answer within 5000 ms',
+          duration_ms: 5001,
+          next: { kind: 'retry', at: '2026-11-02T10:00:02.000Z' },
+        },
+      ],
+      next_attempt: { kind: 'retry', at: '2026-11-02T10:00:02.000Z' },
+    },
+  })
+  @ApiErrors(400, 404)
+  async attempts(@Query('client_id') clientId: unknown) {
+    return this.clients.attempts(requiredClientId(clientId));
   }
 
   @Post('refresh')
@@ -63,4 +98,10 @@ export class ClientsController {
     }
     return { client_id, enqueued: true };
   }
+}
+
+function requiredClientId(clientId: unknown): string {
+  if (typeof clientId !== 'string' || clientId === '')
+    throw invalidRequest('the client_id query parameter is required, exactly once');
+  return clientId;
 }

@@ -1,4 +1,4 @@
-import { CacheEntrySchema, RuleCodeSchema } from '@cimd/core';
+import { CacheEntrySchema, FindingSchema, StoredRuleCodeSchema } from '@cimd/core';
 import { z } from 'zod';
 import { describing } from '../common/openapi';
 import type { ClientView } from './clients.service';
@@ -16,6 +16,8 @@ export type RefreshAccepted = z.output<typeof RefreshAccepted>;
 export const ClientViewSchema = describing<ClientView>()(
   CacheEntrySchema.omit({
     v: true,
+    ttl_seconds: true,
+    keys: true,
     logo: true,
     fetched_at: true,
     refresh_at: true,
@@ -24,6 +26,16 @@ export const ClientViewSchema = describing<ClientView>()(
     last_error: true,
   })
     .extend({
+      keys: z
+        .object({
+          jwks_uri: z.string(),
+          status: z.enum(['valid', 'invalid', 'unavailable']),
+          fetched_at: z.iso.datetime(),
+          key_ids: z.array(z.string()).meta({ description: 'The kid of each key ("" for a key without one)' }),
+          errors: z.array(FindingSchema),
+        })
+        .optional()
+        .meta({ description: "The keys at the document's jwks_uri, when it has one" }),
       freshness: z.enum(['fresh', 'refresh_due', 'expired']),
       fetched_at: z.iso.datetime(),
       refresh_at: z.iso.datetime().meta({ description: 'From then on the copy is served and fetched again' }),
@@ -31,7 +43,7 @@ export const ClientViewSchema = describing<ClientView>()(
       first_seen_at: z.iso.datetime().optional(),
       logo_url: z.string().optional().meta({ description: "The gateway's own copy of the client's logo" }),
       last_error: z
-        .object({ at: z.iso.datetime(), code: RuleCodeSchema, message: z.string() })
+        .object({ at: z.iso.datetime(), code: StoredRuleCodeSchema, message: z.string() })
         .optional()
         .meta({ description: 'The latest transient failure (never a reason to stop serving)' }),
     })

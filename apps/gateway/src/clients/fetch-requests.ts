@@ -12,7 +12,7 @@ import type { Queue } from 'bullmq';
  */
 @Injectable()
 export class FetchRequests implements OnModuleInit {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(keysPending: boolean) => void>>();
 
   constructor(
     @InjectQueue(FETCH_QUEUE) private readonly queue: Queue<FetchJobData, FetchJobResult>,
@@ -21,10 +21,7 @@ export class FetchRequests implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.pubsub.subscribe(CHANNELS.fetchDone, (message) => {
-      const waiting = this.waiters.get(message.client_key);
-      if (!waiting) return;
-      this.waiters.delete(message.client_key);
-      for (const wake of waiting) wake();
+      for (const wake of this.waiters.get(message.client_key) ?? []) wake(message.keys_pending === true);
     });
   }
 
@@ -43,19 +40,35 @@ export class FetchRequests implements OnModuleInit {
    * Enqueue and wait until the fetcher announces the end of an attempt for this client, or
    * `timeoutMs` passes. Resolves `true` when an attempt ended; the caller re-reads the cache.
    */
-  async requestAndWait(clientId: string, reason: FetchReason, timeoutMs: number): Promise<boolean> {
+  requestAndWait(clientId: string, reason: FetchReason, timeoutMs: number): Promise<boolean> {
+    return this.waitFor(clientId, timeoutMs, () => this.request(clientId, reason), reason === 'keys');
+  }
+
+  /**
+   * Wait until the fetcher announces the end of an attempt for this client, or `timeoutMs`
+   * passes; `start` (the enqueue, if any) runs once the wait is in place, so an attempt that
+   * ends at once is not missed. With `keys`, the wait goes on past the notice that the document
+   * is written until the one that says its key set is too.
+   */
+  async waitFor(
+    clientId: string,
+    timeoutMs: number,
+    start: () => Promise<void> = () => Promise.resolve(),
+    keys = false,
+  ): Promise<boolean> {
     const key = clientKey(clientId);
-    let wake!: () => void;
+    let wake!: (keysPending: boolean) => void;
     const done = new Promise<boolean>((resolve) => {
-      wake = () => resolve(true);
+      wake = (keysPending) => {
+        if (!(keys && keysPending)) resolve(true);
+      };
     });
-    // Listen before enqueueing, so an attempt that ends at once is not missed.
     let set = this.waiters.get(key);
     if (!set) this.waiters.set(key, (set = new Set()));
     set.add(wake);
     let timer: NodeJS.Timeout | undefined;
     try {
-      await this.request(clientId, reason);
+      await start();
       return await Promise.race([
         done,
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),

@@ -18,6 +18,22 @@ const NETWORK_ERRORS = new Set([
 /** PostgreSQL SQLSTATEs of a server that is down, restarting or full (class 08: connection exception). */
 const POSTGRES_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 
+/**
+ * A Redis Cluster or Sentinel failing over: ioredis's own messages (no node or sentinel
+ * answers, too many redirections while a replica is being promoted, a cluster not ready with its
+ * offline queue off) and the servers' replies while a shard has no primary (CLUSTERDOWN,
+ * TRYAGAIN), a primary was demoted (READONLY), or a replica is loading or cut off from its
+ * primary (LOADING, MASTERDOWN).
+ */
+const REDIS_FAILOVER_MESSAGES = [
+  /Too many Cluster redirections/,
+  /Failed to refresh slots cache/,
+  /None of startup nodes is available/,
+  /Cluster isn't ready and enableOfflineQueue options is false/,
+  /All sentinels are unreachable/,
+  /^(CLUSTERDOWN|TRYAGAIN|READONLY|LOADING|MASTERDOWN) /,
+];
+
 /** Messages of client libraries whose connection is gone (pg, ioredis with its offline queue off). */
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,
@@ -32,6 +48,7 @@ const UNAVAILABLE_MESSAGES = [
   /Connection is closed/i,
   /Stream isn't writeable/i,
   /Reached the max retries per request limit/i,
+  ...REDIS_FAILOVER_MESSAGES,
 ];
 
 /**
@@ -50,7 +67,12 @@ export function isBackendUnavailable(e: unknown, depth = 0): boolean {
 }
 
 /** Messages and names that only ioredis (and BullMQ through it) gives. */
-const REDIS_MARKERS = [/Stream isn't writeable/i, /Connection is closed/i, /max retries per request/i];
+const REDIS_MARKERS = [
+  /Stream isn't writeable/i,
+  /Connection is closed/i,
+  /max retries per request/i,
+  ...REDIS_FAILOVER_MESSAGES,
+];
 
 /**
  * Which backend an unavailable-backend error comes from, for the error description: ioredis

@@ -2,7 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { TenantId, TenantScoped } from '../common/auth/tenant-access.guard';
 import { invalidRequest } from '../common/domain-error';
-import { ApiJsonResponse } from '../common/openapi';
+import { ApiErrors, ApiJsonResponse } from '../common/openapi';
+import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import { DELIVERIES_EXAMPLES, DeliveriesPage, EVENTS_PAGE_EXAMPLES, EventsPage } from './events.schemas';
 import { TenantEventsRepository } from './tenant-events.repository';
 import { WebhookDeliveryLog } from './webhook-delivery-log';
@@ -15,6 +16,7 @@ export class EventsController {
   constructor(
     private readonly events: TenantEventsRepository,
     private readonly deliveries: WebhookDeliveryLog,
+    private readonly policies: TenantPoliciesService,
   ) {}
 
   @Get('events')
@@ -44,6 +46,8 @@ export class EventsController {
     if (limit !== undefined && !/^\d{1,4}$/.test(limit))
       throw invalidRequest('limit must be a whole number from 1 to 1000');
     const n = limit === undefined ? 100 : Math.min(Math.max(Number(limit), 1), 1000);
+    // An unknown tenant is a 404 as on every other tenant route, not an empty list.
+    await this.policies.require(tenant);
     const events = await this.events.list(tenant, after ?? '0', n);
     return { events, next_after: events.at(-1)?.id ?? after ?? '0' };
   }
@@ -51,7 +55,9 @@ export class EventsController {
   @Get('webhooks/deliveries')
   @ApiOperation({ summary: 'The latest webhook deliveries and their state (pending, delivered, dead)' })
   @ApiJsonResponse(200, 'The latest 100 deliveries, newest first', DeliveriesPage, DELIVERIES_EXAMPLES)
+  @ApiErrors(404)
   async webhookDeliveries(@TenantId() tenant: string): Promise<DeliveriesPage> {
+    await this.policies.require(tenant);
     return { deliveries: await this.deliveries.list(tenant) };
   }
 }

@@ -4,6 +4,7 @@ import { TenantsModule } from '../tenants/tenants.module';
 import { ClientEventHandler } from './client-event.handler';
 import { ClientEventsConsumer } from './client-events.consumer';
 import { LiveTenantEvents } from './event-watch';
+import { EventStreamController } from './event-stream.controller';
 import { EventsController } from './events.controller';
 import { RegisteredClientsRepository } from './registered-clients.repository';
 import { TenantEventPublisher } from './tenant-event.publisher';
@@ -17,7 +18,7 @@ import { WebhookDeliveryLog } from './webhook-delivery-log';
  */
 @Module({
   imports: [TenantsModule, SessionsModule],
-  controllers: [EventsController],
+  controllers: [EventsController, EventStreamController],
   providers: [
     ClientEventsConsumer,
     ClientEventHandler,

@@ -48,6 +48,15 @@ export class TenantEventsRepository {
     return rows.map(eventOf);
   }
 
+  /** The id of the tenant's newest event ('0' when it has none): where a reader of only new events starts. */
+  async latestId(tenantId: string): Promise<string> {
+    const [row] = await this.db.query<[{ id: string | null }]>(
+      'SELECT max(id)::text AS id FROM tenant_events WHERE tenant_id = $1',
+      [tenantId],
+    );
+    return row?.id ?? '0';
+  }
+
   async recordRevocation(
     manager: EntityManager,
     revocation: { tenant: string; clientId: string; reason: string; causeEventId: string; sessions: number },

@@ -7,6 +7,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { map, Observable, Subscription } from 'rxjs';
 import { AuthorizeService } from '../authorize/authorize.service';
+import { ClientAuthService } from '../client-auth/client-auth.service';
 import { ClientsService } from '../clients/clients.service';
 import { assertTenantAccess, Principal } from '../common/auth/principal';
 import { LiveTenantEvents, watchTenantEvents } from '../events/event-watch';
@@ -20,6 +21,8 @@ import { grpcCodeName, GrpcStatus, toGrpcStatus } from './grpc-errors';
 import { GrpcExceptionFilter } from './grpc-exception.filter';
 import {
   afterIdOf,
+  authenticateClientOf,
+  authenticateClientResponse,
   authorizeRequestOf,
   checkAuthorizationResponse,
   clientIdOf,
@@ -44,6 +47,7 @@ export class GatewayGrpcController {
   constructor(
     private readonly apiKeys: ApiKeysService,
     private readonly authorize: AuthorizeService,
+    private readonly clientAuth: ClientAuthService,
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
     private readonly policies: TenantPoliciesService,
@@ -62,6 +66,18 @@ export class GatewayGrpcController {
     return this.serve('CheckAuthorization', request, metadata, async (principal) => {
       const tenant = this.tenant(principal, request);
       return checkAuthorizationResponse(await this.authorize.check(tenant, authorizeRequestOf(request)));
+    });
+  }
+
+  /** POST /v1/tenants/{tenant}/clients/authenticate. */
+  @GrpcMethod('Gateway', 'AuthenticateClient')
+  authenticateClient(
+    request: grpc.AuthenticateClientRequest__Output,
+    metadata: Metadata,
+  ): Promise<grpc.AuthenticateClientResponse> {
+    return this.serve('AuthenticateClient', request, metadata, async (principal) => {
+      const tenant = this.tenant(principal, request);
+      return authenticateClientResponse(await this.clientAuth.authenticate(tenant, authenticateClientOf(request)));
     });
   }
 

@@ -1,6 +1,6 @@
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
-import { isBackendUnavailable } from '../common/backend-unavailable';
+import { isBackendUnavailable, unavailableBackend } from '../common/backend-unavailable';
 import {
   alreadyExists,
   failedPrecondition,
@@ -93,6 +93,21 @@ describe('isBackendUnavailable', () => {
       'ioredis giving up',
       Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }),
     ],
+    [
+      'a Redis Cluster promoting a replica (ioredis ran out of redirections)',
+      new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'),
+    ],
+    [
+      'no cluster node answering',
+      Object.assign(new Error('Failed to refresh slots cache.'), { name: 'ClusterAllFailedError' }),
+    ],
+    [
+      'a cluster not ready, offline queue off',
+      new Error("Cluster isn't ready and enableOfflineQueue options is false"),
+    ],
+    ['a shard without a primary', new Error('CLUSTERDOWN The cluster is down')],
+    ['a demoted primary', new Error("READONLY You can't write against a read only replica.")],
+    ['no sentinel answering', new Error('All sentinels are unreachable. Retrying from scratch after 10ms.')],
     ['TypeORM wrapping a driver error', Object.assign(new Error('query failed'), { driverError: withCode('57P03') })],
     ['an error caused by one', new Error('load failed', { cause: withCode('ETIMEDOUT') })],
     ['every address refused', new AggregateError([withCode('ECONNREFUSED'), withCode('ECONNREFUSED')])],
@@ -108,6 +123,15 @@ describe('isBackendUnavailable', () => {
     ['null', null],
   ])('not %s', (_name, e) => {
     expect(isBackendUnavailable(e)).toBe(false);
+  });
+
+  it('names Redis as the backend of a cluster or Sentinel failover, not PostgreSQL', () => {
+    for (const message of [
+      'Too many Cluster redirections. Last error: Error: Connection is closed.',
+      'CLUSTERDOWN Hash slot not served',
+      'All sentinels are unreachable. Retrying from scratch after 10ms.',
+    ])
+      expect(unavailableBackend(new Error(message))).toBe('Redis');
   });
 
   it('stops on a cycle of causes', () => {

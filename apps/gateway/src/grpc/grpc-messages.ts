@@ -2,6 +2,11 @@ import type { grpc, TenantEvent } from '@cimd/contracts';
 import type { AuthorizeRequest } from '@cimd/core';
 import { AuthorizeCheckBody } from '../authorize/authorize-request';
 import type { AuthorizeResponse } from '../authorize/authorize.service';
+import {
+  AuthenticateClientBody,
+  AuthenticateClientRequest,
+  ClientAuthentication,
+} from '../client-auth/client-auth.service';
 import type { ClientView } from '../clients/clients.service';
 import { invalidRequest } from '../common/domain-error';
 import { parseBody, tenantId } from '../common/parse-body';
@@ -64,6 +69,25 @@ export function authorizeRequestOf(request: grpc.CheckAuthorizationRequest__Outp
   );
 }
 
+export function authenticateClientOf(request: grpc.AuthenticateClientRequest__Output): AuthenticateClientRequest {
+  return parseBody(
+    AuthenticateClientBody,
+    fieldsOf(request, ['client_id'], ['client_assertion_type', 'client_assertion']),
+  );
+}
+
+/** The authentication as an AuthenticateClientResponse: the HTTP body, field for field. */
+export function authenticateClientResponse(result: ClientAuthentication): grpc.AuthenticateClientResponse {
+  return {
+    authenticated: result.authenticated,
+    method: result.method,
+    error: result.error,
+    error_description: result.error_description,
+    reason: result.reason,
+    client: result.client && { client_id: result.client.client_id, host: result.client.host, name: result.client.name },
+  };
+}
+
 export function registerSessionOf(request: grpc.RegisterSessionRequest__Output): RegisterSession {
   return parseBody(RegisterSessionBody, fieldsOf(request, ['session_id', 'client_id'], ['subject', 'expires_at']));
 }
@@ -97,6 +121,7 @@ export function checkAuthorizationResponse(result: AuthorizeResponse): grpc.Chec
     error: result.error,
     error_description: result.error_description,
     reason: result.reason,
+    redirect: result.redirect,
     client: client && {
       client_id: client.client_id,
       host: client.host,
@@ -106,9 +131,13 @@ export function checkAuthorizationResponse(result: AuthorizeResponse): grpc.Chec
       tos_uri: client.tos_uri,
       policy_uri: client.policy_uri,
       redirect_host: client.redirect_host,
+      host_unicode: client.host_unicode,
+      host_punycode: client.host_punycode,
     },
     trust: trust && { level: trust.level, warnings: [...trust.warnings] },
     cache: cache && { status: cache.status, fetched_at: cache.fetched_at, expires_at: cache.expires_at },
+    fetch_error: result.fetch_error && { ...result.fetch_error },
+    retry_after_seconds: result.retry_after_seconds,
   };
 }
 
@@ -133,6 +162,10 @@ export function clientRecord(view: ClientView): grpc.ClientRecord {
       at: view.last_error.at,
       code: view.last_error.code,
       message: view.last_error.message,
+    },
+    keys: view.keys && {
+      ...view.keys,
+      errors: view.keys.errors.map((f) => ({ code: f.code, message: f.message, field: f.field })),
     },
   };
 }

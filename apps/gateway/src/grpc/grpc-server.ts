@@ -108,6 +108,27 @@ export function tolerateMalformedRequests(definition: PackageDefinition): void {
   }
 }
 
+/** How long a keepalive ping may go unanswered before the connection is dropped (grpc-js's default). */
+export const GRPC_KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/**
+ * grpc-js server options that bound what a connection may hold: a peer that does not answer
+ * pings (or does not speak HTTP/2) is dropped, a connection without calls is closed after the
+ * idle bound, and every connection after its maximum age, its calls in flight (a half-sent
+ * request among them) given the grace period. Clients reconnect after a GOAWAY by themselves;
+ * a WatchEvents stream cut at the end of the grace period resumes with after_id, as after a
+ * gateway restart.
+ */
+export function grpcConnectionBounds(config: GatewayConfig): Record<string, number> {
+  return {
+    'grpc.keepalive_time_ms': config.grpcKeepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': GRPC_KEEPALIVE_TIMEOUT_MS,
+    'grpc.max_connection_idle_ms': config.grpcMaxConnectionIdleMs,
+    'grpc.max_connection_age_ms': config.grpcMaxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': config.grpcMaxConnectionAgeGraceMs,
+  };
+}
+
 /**
  * Attach the gRPC transport (service cimd.v1.Gateway on HOST:GRPC_PORT) to the app. It starts
  * listening with `app.startAllMicroservices()` and stops with `app.close()`.
@@ -123,6 +144,7 @@ export function connectGrpc(app: INestApplication, config: GatewayConfig): void 
         url: grpcAddress(config.host, config.grpcPort),
         loader: PROTO_LOADER_OPTIONS,
         maxReceiveMessageLength: GRPC_MAX_MESSAGE_BYTES,
+        channelOptions: grpcConnectionBounds(config),
         onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
           tolerateMalformedRequests(definition);
           handle.attach(server);

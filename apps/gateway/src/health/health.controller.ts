@@ -1,10 +1,9 @@
 import { probe } from '@cimd/runtime';
-import { InjectRedis } from '@cimd/store';
+import { InjectRedis, RedisClient } from '@cimd/store';
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 
@@ -12,7 +11,7 @@ import { GatewayMetrics } from '../observability/gateway-metrics';
 @Controller()
 export class HealthController {
   constructor(
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     @InjectDataSource() private readonly db: DataSource,
     private readonly metrics: GatewayMetrics,
   ) {}

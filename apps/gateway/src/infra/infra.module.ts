@@ -1,11 +1,10 @@
 import { FETCH_QUEUE, WEBHOOK_QUEUE } from '@cimd/contracts';
 import { LOGGER } from '@cimd/runtime';
-import { RedisConnections } from '@cimd/store';
+import { QuietQueue, RedisConnections } from '@cimd/store';
 import { RedisKeys } from '@cimd/contracts';
-import { BullModule, getQueueToken } from '@nestjs/bullmq';
-import { DynamicModule, Global, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { HttpErrorFilter } from '../common/http-error.filter';
 import { GATEWAY_CONFIG, GatewayConfig } from '../gateway-config';
@@ -24,14 +23,9 @@ const QUEUES = [FETCH_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE];
  */
 @Global()
 @Module({})
-export class InfraModule implements OnModuleInit {
-  constructor(
-    @Inject(getQueueToken(FETCH_QUEUE)) private readonly fetchQueue: Queue,
-    @Inject(getQueueToken(WEBHOOK_QUEUE)) private readonly webhookQueue: Queue,
-    @Inject(getQueueToken(MAINTENANCE_QUEUE)) private readonly maintenanceQueue: Queue,
-  ) {}
-
+export class InfraModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    BullModule.queueClass = QuietQueue;
     const queues = BullModule.registerQueue(...QUEUES.map((name) => ({ name })));
     return {
       module: InfraModule,
@@ -53,10 +47,5 @@ export class InfraModule implements OnModuleInit {
       ],
       exports: [GATEWAY_CONFIG, LOGGER, GatewayMetrics, queues],
     };
-  }
-
-  /** Connection errors are reported by readiness and by the operations that fail; an unhandled 'error' event would end the process. */
-  onModuleInit(): void {
-    for (const queue of [this.fetchQueue, this.webhookQueue, this.maintenanceQueue]) queue.on('error', () => undefined);
   }
 }

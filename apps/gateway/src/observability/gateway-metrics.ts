@@ -12,6 +12,11 @@ export class GatewayMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly requestTimeouts = new Counter({
+    name: 'cimd_http_request_timeouts_total',
+    help: 'HTTP connections answered 408 and closed because the request (headers and body) did not arrive within CIMD_HTTP_REQUEST_TIMEOUT_MS',
+    registers: [this.registry],
+  });
   readonly cache = new Counter({
     name: 'cimd_client_cache_lookups_total',
     help: 'Client cache lookups by result: hit, refreshing, miss, expired, stale, invalid, gone',
@@ -28,6 +33,12 @@ export class GatewayMetrics {
     name: 'cimd_authorize_decisions_total',
     help: 'Authorization decisions by outcome and reason',
     labelNames: ['decision', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly clientAuthentications = new Counter({
+    name: 'cimd_client_authentications_total',
+    help: "Client authentications at tenants' token endpoints by result (authenticated, refused, pending) and reason",
+    labelNames: ['result', 'reason'] as const,
     registers: [this.registry],
   });
   readonly grpcCalls = new Histogram({

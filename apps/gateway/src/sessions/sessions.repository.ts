@@ -7,10 +7,9 @@ import {
   SessionState,
   SessionStateSchema,
 } from '@cimd/core';
-import { InjectRedis } from '@cimd/store';
+import { InjectRedis, RedisClient } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type Redis from 'ioredis';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { SessionEntity } from '../database/entities';
 
@@ -52,7 +51,7 @@ function parseJson<T>(
 export class SessionsRepository {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    @InjectRedis() private readonly redis: Redis,
+    @InjectRedis() private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,5 +1,5 @@
 import { CHANNELS } from '@cimd/contracts';
-import { parseTenantPolicy, TenantPolicy } from '@cimd/core';
+import { checkWebhookUrl, DEFAULT_WEBHOOK_PORTS, parseTenantPolicy, TenantPolicy } from '@cimd/core';
 import { InjectLogger } from '@cimd/runtime';
 import { RedisPubSub } from '@cimd/store';
 import { Injectable, OnModuleInit } from '@nestjs/common';
@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { alreadyExists, invalidRequest, notFound } from '../common/domain-error';
 import { LocalCache } from '../common/local-cache';
 import { joinProblems } from '../common/parse-body';
+import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { TenantsRepository } from './tenants.repository';
 
 export interface PolicyVersion {
@@ -29,6 +30,7 @@ export class TenantPoliciesService implements OnModuleInit {
   constructor(
     private readonly tenants: TenantsRepository,
     private readonly pubsub: RedisPubSub,
+    @InjectConfig() private readonly config: GatewayConfig,
     @InjectLogger() private readonly logger: Logger,
   ) {
     this.policies = new LocalCache({
@@ -46,7 +48,7 @@ export class TenantPoliciesService implements OnModuleInit {
   }
 
   async createTenant(tenantId: string, policyInput: unknown): Promise<PolicyVersion> {
-    const policy = validatePolicy(policyInput);
+    const policy = validatePolicy(policyInput, this.config.webhookAllowedPorts);
     if (!(await this.tenants.create(tenantId, policy.stored))) throw alreadyExists(`tenant ${tenantId} already exists`);
     return { tenantId, version: 1, policy: policy.effective };
   }
@@ -63,7 +65,7 @@ export class TenantPoliciesService implements OnModuleInit {
   }
 
   async replace(tenantId: string, policyInput: unknown): Promise<PolicyVersion> {
-    const policy = validatePolicy(policyInput);
+    const policy = validatePolicy(policyInput, this.config.webhookAllowedPorts);
     const version = await this.tenants.appendPolicy(tenantId, policy.stored);
     if (version === undefined) throw notFound(`there is no tenant ${tenantId}`);
     this.policies.invalidate(tenantId);
@@ -86,13 +88,23 @@ export class TenantPoliciesService implements OnModuleInit {
   }
 }
 
-/** A policy from an API body: refused with a 400 naming every problem; stored as given, so later defaults apply. */
-export function validatePolicy(input: unknown): { stored: Record<string, unknown>; effective: TenantPolicy } {
+/**
+ * A policy from an API body: refused with a 400 naming every problem; stored as given, so later
+ * defaults apply. Its webhook URL is checked too (special-use addresses, localhost, credentials,
+ * ports other than `webhookPorts`); policies already stored are not, the fetcher refuses their
+ * deliveries.
+ */
+export function validatePolicy(
+  input: unknown,
+  webhookPorts: readonly number[] = DEFAULT_WEBHOOK_PORTS,
+): { stored: Record<string, unknown>; effective: TenantPolicy } {
   if (input !== undefined && (input === null || typeof input !== 'object' || Array.isArray(input))) {
     throw invalidRequest('policy must be a JSON object');
   }
   const parsed = parseTenantPolicy(input ?? {});
   if (!parsed.ok) throw invalidRequest(`invalid policy: ${joinProblems(parsed.errors)}`);
+  const webhook = parsed.policy.webhook ? checkWebhookUrl(parsed.policy.webhook.url, webhookPorts) : undefined;
+  if (webhook) throw invalidRequest(`invalid policy: ${webhook.field}: ${webhook.message} (rule ${webhook.code})`);
   const unstorable = unstorableString(input ?? {}, '');
   if (unstorable !== undefined) {
     throw invalidRequest(

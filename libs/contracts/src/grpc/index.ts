@@ -3,31 +3,4 @@
  * `npm run proto:types`). `X` is what a sender may write; `X__Output` what a receiver gets:
  * the gateway receives requests as `__Output` and sends responses as `X`, a client the reverse.
  */
-export type { CacheState, CacheState__Output } from './generated/cimd/v1/CacheState';
-export type {
-  CheckAuthorizationRequest,
-  CheckAuthorizationRequest__Output,
-} from './generated/cimd/v1/CheckAuthorizationRequest';
-export type {
-  CheckAuthorizationResponse,
-  CheckAuthorizationResponse__Output,
-} from './generated/cimd/v1/CheckAuthorizationResponse';
-export type { CheckSessionRequest, CheckSessionRequest__Output } from './generated/cimd/v1/CheckSessionRequest';
-export type { ClientDisplay, ClientDisplay__Output } from './generated/cimd/v1/ClientDisplay';
-export type { ClientRecord, ClientRecord__Output } from './generated/cimd/v1/ClientRecord';
-export type { FetchFailure, FetchFailure__Output } from './generated/cimd/v1/FetchFailure';
-export type { Finding, Finding__Output } from './generated/cimd/v1/Finding';
-export type { GatewayClient, GatewayDefinition, GatewayHandlers } from './generated/cimd/v1/Gateway';
-export type { GetClientRequest, GetClientRequest__Output } from './generated/cimd/v1/GetClientRequest';
-export type { GetClientResponse, GetClientResponse__Output } from './generated/cimd/v1/GetClientResponse';
-export type {
-  RegisterSessionRequest,
-  RegisterSessionRequest__Output,
-} from './generated/cimd/v1/RegisterSessionRequest';
-export type { RevokeSessionRequest, RevokeSessionRequest__Output } from './generated/cimd/v1/RevokeSessionRequest';
-export type { RevokeSessionResponse, RevokeSessionResponse__Output } from './generated/cimd/v1/RevokeSessionResponse';
-export type { SessionStatus, SessionStatus__Output } from './generated/cimd/v1/SessionStatus';
-export type { TenantEvent, TenantEvent__Output } from './generated/cimd/v1/TenantEvent';
-export type { Trust, Trust__Output } from './generated/cimd/v1/Trust';
-export type { WatchEventsRequest, WatchEventsRequest__Output } from './generated/cimd/v1/WatchEventsRequest';
-export type { ProtoGrpcType } from './generated/gateway';
+export type * from './generated';

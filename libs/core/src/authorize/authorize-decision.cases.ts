@@ -21,7 +21,16 @@ export interface DecisionCase {
   reason?: RuleCode;
   trust?: TrustLevel;
   warnings?: RuleCode[];
+  /** On a denial: whether the error may go back to the redirect URI (SPEC-NOTES 31); checked when given. */
+  redirect?: boolean;
 }
+
+/** `аpple.test` with a Cyrillic "а" (U+0430), in the punycode form a client_id carries. */
+export const IDN_CLIENT_ID = 'https://xn--pple-43d.test/oauth/client.json';
+const IDN_CLIENT = {
+  request: { client_id: IDN_CLIENT_ID, redirect_uri: 'https://xn--pple-43d.test/callback' },
+  document: { client_id: IDN_CLIENT_ID, client_uri: undefined, redirect_uris: ['https://xn--pple-43d.test/callback'] },
+};
 
 export const DECISION_CASES: DecisionCase[] = [
   {
@@ -145,12 +154,13 @@ export const DECISION_CASES: DecisionCase[] = [
     reason: 'response_type.not_registered',
   },
   {
-    rule: 'RFC 7591 §2.1',
-    name: 'document without the authorization_code grant',
-    document: { grant_types: ['refresh_token'] },
+    rule: '28',
+    name: 'a client with only grants that use no redirect, and no redirect_uris',
+    document: { grant_types: ['client_credentials'], response_types: [], redirect_uris: undefined },
     decision: 'deny',
     error: 'unauthorized_client',
-    reason: 'grant_type.not_registered',
+    reason: 'grant_type.redirectless',
+    redirect: false,
   },
   {
     rule: 'RFC 7591 §2',
@@ -207,6 +217,7 @@ export const DECISION_CASES: DecisionCase[] = [
     rule: 'RFC 9700 §2.1.1',
     name: 'confidential client without PKCE',
     document: { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' },
+    policy: { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
     request: { code_challenge_method: undefined },
     decision: 'allow',
     trust: 'verified_origin',
@@ -216,6 +227,7 @@ export const DECISION_CASES: DecisionCase[] = [
     rule: 'RFC 7636',
     name: 'unknown PKCE method',
     document: { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' },
+    policy: { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
     request: { code_challenge_method: 'S512' },
     decision: 'deny',
     error: 'invalid_request',
@@ -246,7 +258,7 @@ export const DECISION_CASES: DecisionCase[] = [
     warnings: [],
   },
   {
-    rule: 'draft §6.10',
+    rule: 'draft §7.2',
     name: 'allowlist-only tenant and an unlisted client',
     policy: { allowlist_only: true },
     decision: 'deny',
@@ -254,7 +266,7 @@ export const DECISION_CASES: DecisionCase[] = [
     reason: 'policy.not_allowlisted',
   },
   {
-    rule: 'draft §6.10',
+    rule: 'draft §7.2',
     name: 'allowlist-only tenant and a listed client',
     policy: { allowlist_only: true, allowed_client_ids: ['https://app.example.com/oauth/client.json'] },
     decision: 'allow',
@@ -343,10 +355,91 @@ export const DECISION_CASES: DecisionCase[] = [
   },
   {
     rule: '19',
+    name: 'a client_id host with a punycode label (look-alike of apple.test): allowed, warned',
+    ...IDN_CLIENT,
+    decision: 'allow',
+    trust: 'verified_origin',
+    warnings: ['client.idn_host'],
+  },
+  {
+    rule: '19',
+    name: 'a client_id host with a punycode label, refused by a tenant that denies them',
+    ...IDN_CLIENT,
+    policy: { deny_idn_hosts: true },
+    decision: 'deny',
+    error: 'unauthorized_client',
+    reason: 'policy.idn_host_denied',
+  },
+  {
+    rule: '19',
+    name: 'an ASCII client_id host under a tenant that denies punycode hosts',
+    policy: { deny_idn_hosts: true },
+    decision: 'allow',
+    trust: 'verified_origin',
+    warnings: [],
+  },
+  {
+    rule: '19',
     name: 'trusted client',
     policy: { trusted_client_ids: ['https://app.example.com/oauth/client.json'] },
     decision: 'allow',
     trust: 'trusted',
     warnings: [],
+  },
+  {
+    rule: '26',
+    name: 'a private_key_jwt-only client at a tenant that has not set issuer and token_endpoint',
+    document: { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' },
+    decision: 'deny',
+    error: 'unauthorized_client',
+    reason: 'client_auth.tenant_not_configured',
+    redirect: true,
+  },
+  {
+    rule: '26',
+    name: 'a client offering none and private_key_jwt (ChatGPT) at a tenant that does not check assertions: public',
+    document: {
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_methods_supported: ['none', 'private_key_jwt'],
+      jwks_uri: 'https://app.example.com/jwks.json',
+    },
+    request: { code_challenge_method: undefined },
+    decision: 'deny',
+    error: 'invalid_request',
+    reason: 'pkce.required',
+    redirect: true,
+  },
+  {
+    rule: '26',
+    name: 'a private_key_jwt-only client at a tenant that accepts only public clients',
+    document: { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.com/jwks.json' },
+    policy: {
+      issuer: 'https://as.example',
+      token_endpoint: 'https://as.example/token',
+      token_endpoint_auth_methods_supported: ['none'],
+    },
+    decision: 'deny',
+    error: 'unauthorized_client',
+    reason: 'client_auth.method_not_supported',
+    redirect: true,
+  },
+  {
+    rule: '31',
+    name: 'an error about the request after the redirect URI is verified may be redirected',
+    request: { scope: 'admin' },
+    document: { scope: 'read' },
+    decision: 'deny',
+    error: 'invalid_scope',
+    reason: 'scope.not_registered',
+    redirect: true,
+  },
+  {
+    rule: '31',
+    name: 'an unsupported response_type with an unregistered redirect URI is never redirected',
+    request: { response_type: 'token', redirect_uri: 'https://evil.example/cb' },
+    decision: 'deny',
+    error: 'unsupported_response_type',
+    reason: 'response_type.unsupported',
+    redirect: false,
   },
 ];

@@ -3,7 +3,7 @@ import { validateMetadataDocument } from '../document/validate-document';
 import { BASE_DOCUMENT, CLIENT_ID, variant } from '../document/validate-document.cases';
 import { parseTenantPolicy, TenantPolicy } from '../policy/tenant-policy';
 import { AuthorizeInput, AuthorizeRequest, decideAuthorization } from './authorize-decision';
-import { DECISION_CASES } from './authorize-decision.cases';
+import { DECISION_CASES, IDN_CLIENT_ID } from './authorize-decision.cases';
 
 const NOW = Date.UTC(2026, 10, 26);
 const REQUEST: AuthorizeRequest = {
@@ -49,6 +49,8 @@ describe('decideAuthorization', () => {
     expect(d.decision).toBe(c.decision);
     if (c.decision === 'deny') {
       expect(d).toMatchObject({ error: c.error, reason: c.reason });
+      if (c.redirect !== undefined) expect(d.redirect).toBe(c.redirect);
+      expect(typeof d.redirect).toBe('boolean');
       expect(d.error_description?.length).toBeGreaterThan(20);
       expect(d.trust).toBeUndefined();
     } else {
@@ -85,6 +87,38 @@ describe('decideAuthorization', () => {
     });
   });
 
+  it('shows a punycode host in both forms, so that a consent screen can show the one a look-alike cannot fake (SPEC-NOTES 19)', () => {
+    const idn = (policy: unknown = {}) =>
+      decideAuthorization(
+        input(
+          { client_id: IDN_CLIENT_ID, redirect_uri: 'https://xn--pple-43d.test/callback' },
+          { client_id: IDN_CLIENT_ID, client_uri: undefined, redirect_uris: ['https://xn--pple-43d.test/callback'] },
+          policy,
+        ),
+      );
+    const allowed = idn();
+    expect(allowed.client).toMatchObject({
+      client_id: IDN_CLIENT_ID,
+      host: 'xn--pple-43d.test',
+      host_unicode: '\u0430pple.test',
+      host_punycode: 'xn--pple-43d.test',
+    });
+    expect(allowed.trust?.warnings).toContain('client.idn_host');
+    // A denial still says who the client is, in both forms, and why.
+    const denied = idn({ deny_idn_hosts: true });
+    expect(denied.client).toEqual({
+      client_id: IDN_CLIENT_ID,
+      host: 'xn--pple-43d.test',
+      host_unicode: '\u0430pple.test',
+      host_punycode: 'xn--pple-43d.test',
+    });
+    expect(denied.error_description).toBe(
+      'Clients hosted on internationalized names are not accepted by this authorization server: "xn--pple-43d.test" reads as "\u0430pple.test".',
+    );
+    // An ASCII host has neither form.
+    expect(Object.keys(decideAuthorization(input()).client ?? {})).not.toContain('host_unicode');
+  });
+
   it('gives no logo when the caller has no copy of it', () => {
     const i = input();
     delete i.logoUrl;
@@ -101,6 +135,18 @@ describe('decideAuthorization', () => {
     );
     expect(trusted.client?.name).toBe('Example App');
     expect(trusted.client?.logo_url).toBeDefined();
+  });
+
+  it('a document whose only redirect grant is implicit is refused the code grant (a table row cannot build one)', () => {
+    const i = input();
+    const check = validateMetadataDocument(variant({}), { clientId: CLIENT_ID });
+    i.document = { ...check, document: { ...check.document!, grant_types: ['implicit'] } };
+    expect(decideAuthorization(i)).toMatchObject({
+      decision: 'deny',
+      error: 'unauthorized_client',
+      reason: 'grant_type.not_registered',
+      redirect: true,
+    });
   });
 
   it('names the scheme as the redirect host of a private-use redirect (SPEC-NOTES 19)', () => {

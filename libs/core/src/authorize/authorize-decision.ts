@@ -1,6 +1,9 @@
 import { checkClientIdUrl, ClientIdUrlCheck } from '../client-id/client-id-url';
+import { idnHostForms } from '../client-id/idn-host';
 import { DocumentCheck } from '../document/validate-document';
 import { Finding, quote, RuleCode } from '../findings';
+import { authMethodsFor } from '../client-auth/auth-methods';
+import { REDIRECT_GRANT_TYPES } from '../document/metadata-document';
 import { DEFAULT_TENANT_POLICY, evaluateClientIdPolicy, TenantPolicy } from '../policy/tenant-policy';
 import { matchRegisteredRedirectUri, RedirectTarget, redirectTargetOf } from '../redirect-uri/redirect-uri';
 import { splitUri } from '../uri/uri-parts';
@@ -29,7 +32,15 @@ export type TrustLevel = 'trusted' | 'verified_origin' | 'unverified';
 /** What a consent screen shows (SPEC-NOTES 19): the client_id host always, the rest by policy. */
 export interface ClientDisplay {
   client_id: string;
+  /** The client_id host as written there (lower-cased): for an internationalized name, its punycode form. */
   host: string;
+  /**
+   * Only for a host with a punycode (`xn--`) label (warning `client.idn_host`): the host as a
+   * person reads it, which may imitate another name (`аpple.test` with a Cyrillic "а").
+   */
+  host_unicode?: string;
+  /** Only with host_unicode: the ASCII form (`xn--pple-43d.test`), the one a look-alike cannot fake. */
+  host_punycode?: string;
   name?: string;
   client_uri?: string;
   logo_url?: string;
@@ -46,8 +57,18 @@ export interface AuthorizeDecision {
   error_description?: string;
   /** The rule that decided a denial, from the catalogue in findings.ts. */
   reason?: RuleCode;
+  /**
+   * On a denial: whether the AS may send the error back to the redirect_uri. False when the
+   * client_id or the redirect_uri is the problem (RFC 6749 §4.1.2.1; SPEC-NOTES 31): the AS
+   * shows an error page instead and never redirects.
+   */
+  redirect?: boolean;
   client?: ClientDisplay;
   trust?: { level: TrustLevel; warnings: RuleCode[] };
+  /** On `pending`: why the client's last fetch failed (fetch.dns_failed, fetch.timeout, …), when known. */
+  fetch_error?: { code: RuleCode; message: string; at: string };
+  /** On `pending`: seconds after which a new check may get another answer. */
+  retry_after_seconds?: number;
 }
 
 export interface AuthorizeInput {
@@ -91,6 +112,11 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       urlCheck.errors[0]?.code ?? 'client_id.not_string',
     );
   const base: ClientDisplay = { client_id: url.value, host: url.host };
+  const idn = idnHostForms(url.host);
+  if (idn) {
+    base.host_unicode = idn.unicode;
+    base.host_punycode = idn.punycode;
+  }
 
   const policyDenial = evaluateClientIdPolicy(url, policy);
   if (policyDenial) return deny('unauthorized_client', policyDenial.description, policyDenial.reason, base);
@@ -133,6 +159,15 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
     );
   }
 
+  if (!doc.grant_types.some((g) => REDIRECT_GRANT_TYPES.includes(g))) {
+    return deny(
+      'unauthorized_client',
+      `This client uses only ${doc.grant_types.map((g) => quote(g)).join(', ')}, grants without a redirect: it cannot use the authorization endpoint.`,
+      'grant_type.redirectless',
+      base,
+    );
+  }
+
   // Callers validate types at their edge; the engine still refuses rather than throws.
   for (const key of ['redirect_uri', 'response_type', 'scope', 'code_challenge_method'] as const) {
     const value: unknown = request[key];
@@ -140,6 +175,13 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       return deny('invalid_request', `${key} must be a string.`, 'request.invalid', base);
     }
   }
+  // Errors other than the client's or the redirect URI's may go back to the redirect URI once it
+  // is known to be registered (RFC 6749 §4.1.2.1).
+  const redirectUri = request.redirect_uri;
+  const verified =
+    typeof redirectUri === 'string' &&
+    splitUri(redirectUri).fragment === undefined &&
+    matchRegisteredRedirectUri(redirectUri, doc.redirect_uris) !== undefined;
 
   const responseType = request.response_type ?? 'code';
   if (responseType !== 'code') {
@@ -148,6 +190,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       `response_type ${quote(responseType)} is not supported; only "code" is.`,
       'response_type.unsupported',
       base,
+      verified,
     );
   }
   if (!doc.response_types.includes('code')) {
@@ -156,6 +199,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       'The client\'s metadata document does not list the response type "code".',
       'response_type.not_registered',
       base,
+      verified,
     );
   }
   if (!doc.grant_types.includes('authorization_code')) {
@@ -164,11 +208,11 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       'The client\'s metadata document does not list the grant type "authorization_code".',
       'grant_type.not_registered',
       base,
+      verified,
     );
   }
 
   // Redirect URI (SPEC-NOTES 16-18)
-  const redirectUri = request.redirect_uri;
   if (typeof redirectUri !== 'string' || redirectUri === '') {
     return deny('invalid_request', 'redirect_uri is required.', 'request.invalid', base);
   }
@@ -213,6 +257,13 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
     );
   }
 
+  // How the client authenticates at this tenant's token endpoint (SPEC-NOTES 26): refused now
+  // rather than after the user's consent, when it cannot.
+  const authMethods = authMethodsFor(doc, policy);
+  if (authMethods.refusal) {
+    return deny('unauthorized_client', authMethods.refusal.description, authMethods.refusal.reason, withRedirect, true);
+  }
+
   // Scope: when the document declares scopes, a request may ask only for those.
   if (request.scope !== undefined && doc.scope !== undefined) {
     const allowed = new Set(doc.scope.split(' '));
@@ -223,13 +274,15 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
         `scope ${extra.map((s) => quote(s)).join(', ')} is not among the scopes in the client's metadata document.`,
         'scope.not_registered',
         withRedirect,
+        true,
       );
     }
   }
 
-  // PKCE (RFC 9700 §2.1.1): public clients have nothing else binding the code to them.
+  // PKCE (RFC 9700 §2.1.1): public clients have nothing else binding the code to them, and a
+  // client that may authenticate with `none` here is public here.
   const pkce = request.code_challenge_method;
-  if (doc.token_endpoint_auth_method === 'none' && policy.require_pkce_s256_for_public_clients && pkce !== 'S256') {
+  if (authMethods.accepted.includes('none') && policy.require_pkce_s256_for_public_clients && pkce !== 'S256') {
     return deny(
       'invalid_request',
       pkce === undefined
@@ -237,6 +290,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
         : `code_challenge_method ${quote(pkce)} is not accepted; public clients must use S256.`,
       'pkce.required',
       withRedirect,
+      true,
     );
   }
   if (pkce !== undefined && pkce !== 'S256' && pkce !== 'plain') {
@@ -245,6 +299,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
       `code_challenge_method ${quote(pkce)} is not supported; use S256.`,
       'request.invalid',
       withRedirect,
+      true,
     );
   }
 
@@ -264,7 +319,7 @@ export function decideAuthorization(input: AuthorizeInput): AuthorizeDecision {
     client,
     trust: {
       level: trusted ? 'trusted' : target.kind === 'web' && !crossOrigin ? 'verified_origin' : 'unverified',
-      warnings: trustWarnings(check.warnings, target, crossOrigin, policy, input),
+      warnings: trustWarnings(check.warnings, target, crossOrigin, policy, input, idn !== undefined),
     },
   };
 }
@@ -275,8 +330,11 @@ function trustWarnings(
   crossOrigin: boolean,
   policy: TenantPolicy,
   input: AuthorizeInput,
+  idnHost: boolean,
 ): RuleCode[] {
   const codes = new Set<RuleCode>();
+  // A consent screen should then show the punycode form too: the Unicode one may imitate another host.
+  if (idnHost) codes.add('client.idn_host');
   for (const w of documentWarnings) if (CONSENT_WARNINGS.has(w.code)) codes.add(w.code);
   if (crossOrigin) codes.add('redirect_uri.cross_origin');
   if (target.host === 'localhost') codes.add('redirect_uri.localhost');
@@ -291,8 +349,14 @@ function firstError(errors: readonly Finding[], fallback: string): string {
   return errors[0]?.message ?? fallback;
 }
 
-function deny(error: OAuthErrorCode, description: string, reason: RuleCode, client?: ClientDisplay): AuthorizeDecision {
-  const d: AuthorizeDecision = { decision: 'deny', error, error_description: description, reason };
+function deny(
+  error: OAuthErrorCode,
+  description: string,
+  reason: RuleCode,
+  client?: ClientDisplay,
+  redirect = false,
+): AuthorizeDecision {
+  const d: AuthorizeDecision = { decision: 'deny', error, error_description: description, reason, redirect };
   if (client) d.client = client;
   return d;
 }

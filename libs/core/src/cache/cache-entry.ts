@@ -7,12 +7,13 @@ import type { Finding, RuleCode } from '../findings';
  * a rolling upgrade a newer fetcher may write a code an older gateway does not know yet, and the
  * entry must still be read (the code is shown, never acted on).
  */
-export const RuleCodeSchema = z.string().min(1).max(100).meta({
+export const StoredRuleCodeSchema = z.string().min(1).max(100).meta({
   description: 'A rule code from the catalogue (docs/RULES.md), e.g. redirect_uri.not_registered',
 }) as unknown as z.ZodType<RuleCode>;
+const ruleCode = StoredRuleCodeSchema;
 
 export const FindingSchema: z.ZodType<Finding> = z.object({
-  code: RuleCodeSchema,
+  code: ruleCode,
   message: z.string(),
   field: z.string().optional(),
 });
@@ -24,6 +25,7 @@ export const MetadataDocumentSchema: z.ZodType<MetadataDocument> = z.object({
   client_id: z.string(),
   redirect_uris: z.array(z.string()),
   token_endpoint_auth_method: z.string(),
+  token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
   grant_types: z.array(z.string()),
   response_types: z.array(z.string()),
   application_type: z.enum(['web', 'native']),
@@ -57,7 +59,7 @@ export const CacheEntrySchema = z.object({
   /** The normalized validated document; only when `status` is `valid`. */
   document: MetadataDocumentSchema.optional(),
   /** Warning codes of the document rules (consent warnings come from these). */
-  warnings: z.array(RuleCodeSchema).optional(),
+  warnings: z.array(ruleCode).optional(),
   /** Why the client is invalid or gone. */
   errors: z.array(FindingSchema).optional(),
   /** sha256 of the document body as served. */
@@ -71,15 +73,34 @@ export const CacheEntrySchema = z.object({
   expires_at: z.number(),
   etag: z.string().optional(),
   last_modified: z.string().optional(),
-  /** The prefetched logo, stored under the SHA-256 of its bytes. */
-  logo: z.object({ sha256: z.string(), content_type: z.string() }).optional(),
+  /** The lifetime (s) the document's last 200 was given; a 304 without its own keeps it (RFC 9111 §4.3.4). */
+  ttl_seconds: z.number().optional(),
+  /** The prefetched logo, stored under the SHA-256 of its bytes; fetched again once a document lifetime old. */
+  logo: z.object({ sha256: z.string(), content_type: z.string(), fetched_at: z.number().optional() }).optional(),
+  /**
+   * The key set at the document's `jwks_uri` (SPEC-NOTES 26, 27): `valid` (usable), `invalid` (the
+   * origin served something unusable) or `unavailable` (never fetched successfully yet). Its
+   * lifetime bounds the entry's.
+   */
+  keys: z
+    .object({
+      jwks_uri: z.string(),
+      status: z.enum(['valid', 'invalid', 'unavailable']),
+      jwks: z.object({ keys: z.array(PublicJwkSchema) }).optional(),
+      errors: z.array(FindingSchema).optional(),
+      raw_hash: z.string().optional(),
+      fetched_at: z.number(),
+      etag: z.string().optional(),
+      last_modified: z.string().optional(),
+    })
+    .optional(),
   /**
    * A valid client whose document just answered 404/410 or failed validation: still served
    * until a second fetch after the confirmation delay says the same (then `status` changes).
    */
   suspect: z.object({ since: z.number(), outcome: z.string(), errors: z.array(FindingSchema) }).optional(),
   /** The latest transient failure, kept for operators; never a reason to stop serving. */
-  last_error: z.object({ at: z.number(), code: RuleCodeSchema, message: z.string() }).optional(),
+  last_error: z.object({ at: z.number(), code: ruleCode, message: z.string() }).optional(),
 });
 
 export type CacheEntry = z.output<typeof CacheEntrySchema>;

@@ -1,7 +1,14 @@
 import type { MetadataDocument } from '../document/metadata-document';
-import type { FetchOutcome } from '../fetch/fetch-outcome';
+import type { FetchOutcome, KeySetOutcome } from '../fetch/fetch-outcome';
 import type { CacheEntry } from './cache-entry';
-import { answeredBefore, CacheTransition, nextCacheEntry, TransitionSettings } from './cache-transitions';
+import {
+  answeredBefore,
+  CacheTransition,
+  logoStillFresh,
+  nextCacheEntry,
+  TransitionSettings,
+  withKeySet,
+} from './cache-transitions';
 
 const ID = 'https://app.example/client.json';
 const NOW = 1_800_000_000_000;
@@ -9,6 +16,7 @@ const SETTINGS: TransitionSettings = {
   goneConfirmDelayMs: 60_000,
   refusedRetrySeconds: 60,
   staleRetentionSeconds: 3600,
+  refreshAheadRatio: 0.8,
 };
 const doc = (extra: Partial<MetadataDocument> = {}): MetadataDocument => ({
   client_id: ID,
@@ -295,5 +303,142 @@ describe('answeredBefore: a fetch job made redundant by a newer entry', () => {
     ['no entry yet', { reason: 'miss', requestedAt: NOW - 1 }, undefined, false],
   ])('%s', (_name, job, previous, expected) => {
     expect(answeredBefore(job, previous)).toBe(expected);
+  });
+});
+
+describe('a 304 keeps the stored lifetime unless it carries its own (RFC 9111 §4.3.4; SPEC-NOTES 32)', () => {
+  const stored = valid({ ttl_seconds: 600 });
+  it('a 304 saying nothing about freshness keeps the 600 s the 200 was given', () => {
+    const silent: FetchOutcome = {
+      outcome: 'not_modified',
+      lifetime: {
+        ttlSeconds: 3600,
+        source: 'default',
+        fetchedAt: NOW,
+        refreshAt: NOW + 2_880_000,
+        expiresAt: NOW + 3_600_000,
+      },
+      validators: {},
+      warnings: [],
+    };
+    const t = next(stored, silent);
+    expect(t).toMatchObject({
+      kind: 'write',
+      entry: { fetched_at: NOW, refresh_at: NOW + 480_000, expires_at: NOW + 600_000, ttl_seconds: 600 },
+    });
+  });
+  it('a 304 with its own max-age takes it', () => {
+    const own: FetchOutcome = {
+      outcome: 'not_modified',
+      lifetime: {
+        ttlSeconds: 120,
+        source: 'headers',
+        fetchedAt: NOW,
+        refreshAt: NOW + 96_000,
+        expiresAt: NOW + 120_000,
+      },
+      validators: {},
+      warnings: [],
+    };
+    expect(next(stored, own)).toMatchObject({ entry: { expires_at: NOW + 120_000, ttl_seconds: 120 } });
+  });
+});
+
+describe('logoStillFresh: a prefetched logo is fetched again when its document lifetime ends (SPEC-NOTES 21)', () => {
+  const withLogo = (fetchedAt: number) =>
+    valid({
+      document: doc({ logo_uri: 'https://app.example/logo.png' }),
+      ttl_seconds: 600,
+      logo: { sha256: 'abc', content_type: 'image/png', fetched_at: fetchedAt },
+    });
+  it.each([
+    ['fetched 10 minutes minus a second ago', NOW - 599_000, 'https://app.example/logo.png', true],
+    ['fetched 10 minutes ago: one lifetime', NOW - 600_000, 'https://app.example/logo.png', false],
+    ['another logo_uri now', NOW - 1000, 'https://app.example/other.png', false],
+  ])('%s', (_name, fetchedAt, uri, fresh) => {
+    expect(logoStillFresh(withLogo(fetchedAt), uri, NOW)).toBe(fresh);
+  });
+});
+
+describe('withKeySet: the key set at jwks_uri onto the entry (SPEC-NOTES 26, 27, 30)', () => {
+  const JWKS_URI = 'https://app.example/jwks.json';
+  const keyed = (keys?: CacheEntry['keys']) =>
+    valid({
+      document: doc({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: JWKS_URI }),
+      fetched_at: NOW,
+      refresh_at: NOW + 480_000,
+      expires_at: NOW + 600_000,
+      ...(keys ? { keys } : {}),
+    });
+  const held = {
+    jwks_uri: JWKS_URI,
+    status: 'valid' as const,
+    jwks: { keys: [{ kty: 'EC' }] },
+    raw_hash: 'k1',
+    fetched_at: NOW - 1,
+  };
+  const okKeys = (hash: string, expiresIn = 300_000): KeySetOutcome => ({
+    outcome: 'ok',
+    jwks: { keys: [{ kty: 'EC' }] },
+    warnings: [],
+    lifetime: {
+      ttlSeconds: expiresIn / 1000,
+      source: 'headers',
+      fetchedAt: NOW,
+      refreshAt: NOW + expiresIn * 0.8,
+      expiresAt: NOW + expiresIn,
+    },
+    validators: { etag: '"k"' },
+    rawHash: hash,
+  });
+  const apply = (entry: CacheEntry, keys: KeySetOutcome) => withKeySet(entry, keys, NOW, SETTINGS, () => 'e');
+
+  it('a first key set: valid, no change event, and its shorter lifetime bounds the entry', () => {
+    const r = apply(keyed(), okKeys('k1'));
+    expect(r?.entry.keys).toMatchObject({ status: 'valid', raw_hash: 'k1', etag: '"k"' });
+    expect(r?.entry).toMatchObject({ refresh_at: NOW + 240_000, expires_at: NOW + 300_000 });
+    expect(r?.events).toEqual([]);
+  });
+  it('another key set at the same jwks_uri is a change of keys', () => {
+    expect(
+      apply(keyed(held), okKeys('k2'))?.events.map((e) => [e.type, e.type === 'client.changed' ? e.data.changes : []]),
+    ).toEqual([['client.changed', ['keys']]]);
+  });
+  it('the same key set again is no change', () => {
+    expect(apply(keyed(held), okKeys('k1'))?.events).toEqual([]);
+  });
+  it('a usable set that becomes unusable is a change; a transient failure keeps the held set and retries soon', () => {
+    const refused: KeySetOutcome = { outcome: 'refused', errors: [{ code: 'keys.private_key', message: 'x' }] };
+    expect(apply(keyed(held), refused)).toMatchObject({
+      entry: { keys: { status: 'invalid' } },
+      events: [{ type: 'client.changed' }],
+    });
+    const transient: KeySetOutcome = { outcome: 'transient', errors: [{ code: 'fetch.timeout', message: 'x' }] };
+    const kept = apply(keyed(held), transient);
+    expect(kept?.entry.keys).toEqual(held);
+    expect(kept?.entry.refresh_at).toBe(NOW + 60_000);
+    expect(kept?.events).toEqual([]);
+  });
+  it('a set never had stays unavailable on a transient failure', () => {
+    const transient: KeySetOutcome = { outcome: 'transient', errors: [{ code: 'fetch.dns_failed', message: 'x' }] };
+    expect(apply(keyed(), transient)?.entry.keys).toMatchObject({
+      status: 'unavailable',
+      errors: [{ code: 'fetch.dns_failed' }],
+    });
+  });
+  it('an entry without jwks_uri takes no key set', () => {
+    expect(apply(valid(), okKeys('k1'))).toBeUndefined();
+  });
+  it('a new entry carries the held set for the same jwks_uri until the follow-up fetch', () => {
+    const t = next(keyed(held), ok(doc({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: JWKS_URI })));
+    expect(t.kind === 'write' && t.entry.keys).toEqual(held);
+    const moved = next(
+      keyed(held),
+      ok(doc({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example/new.json' })),
+    );
+    expect(moved.kind === 'write' && moved.entry.keys).toMatchObject({
+      jwks_uri: 'https://app.example/new.json',
+      status: 'unavailable',
+    });
   });
 });

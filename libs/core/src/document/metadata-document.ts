@@ -11,6 +11,7 @@ export interface PublicJwk {
  */
 export interface MetadataDocument {
   client_id: string;
+  /** Empty when the client uses only grants without a redirect (SPEC-NOTES 28). */
   redirect_uris: string[];
   /**
    * Never absent here. A published document that omits it is read as `none` (a public
@@ -18,6 +19,12 @@ export interface MetadataDocument {
    * metadata document can never hold (SPEC-NOTES 10), and real public clients omit it.
    */
   token_endpoint_auth_method: string;
+  /**
+   * The methods the client offers, when its document lists them (a member the working group is
+   * adding to client metadata, named like RFC 8414's): only usable ones are kept. Absent: the
+   * client offers its `token_endpoint_auth_method` alone.
+   */
+  token_endpoint_auth_methods_supported?: string[];
   grant_types: string[];
   response_types: string[];
   application_type: 'web' | 'native';
@@ -55,7 +62,9 @@ export const SHARED_SECRET_AUTH_METHODS: readonly string[] = [
 export const KEY_AUTH_METHODS: readonly string[] = ['private_key_jwt', 'self_signed_tls_client_auth'];
 
 export const DEFAULT_GRANT_TYPES: readonly string[] = ['authorization_code'];
+/** Grants whose flow sends the user back to a redirect URI; a client using none of them needs no redirect_uris. */
+export const REDIRECT_GRANT_TYPES: readonly string[] = ['authorization_code', 'implicit'];
 export const DEFAULT_RESPONSE_TYPES: readonly string[] = ['code'];
 
-/** Largest document the fetcher accepts by default (draft §6.6 recommends 5 KB; SPEC-NOTES 6). */
+/** Largest document the fetcher accepts by default (draft §8.7 recommends 5 KB; SPEC-NOTES 6). */
 export const DEFAULT_MAX_DOCUMENT_BYTES = 5120;

@@ -447,4 +447,73 @@ export const DOCUMENT_CASES: DocumentCase[] = [
       'redirect_uri.http_not_loopback',
     ],
   },
+  {
+    rule: '28',
+    name: 'no redirect_uris for a client that uses only client_credentials',
+    document: variant({ redirect_uris: undefined, grant_types: ['client_credentials'], response_types: [] }),
+    errors: [],
+  },
+  {
+    rule: '28',
+    name: 'no redirect_uris while the default authorization_code grant applies',
+    document: variant({ redirect_uris: undefined, grant_types: undefined }),
+    errors: ['document.redirect_uris_missing'],
+  },
+  {
+    rule: '29',
+    name: 'a software_statement is ignored, and said to be',
+    document: variant({ software_statement: 'eyJhbGciOiJub25lIn0.eyJjbGllbnRfbmFtZSI6Ik1hbGxvcnkifQ.' }),
+    errors: [],
+    warnings: ['document.software_statement_ignored'],
+  },
+  {
+    rule: '26',
+    name: 'token_endpoint_auth_methods_supported with a shared secret and a keyless private_key_jwt',
+    document: variant({ token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'private_key_jwt'] }),
+    errors: [],
+    warnings: ['document.auth_methods_supported_invalid'],
+  },
+  {
+    rule: '26',
+    name: 'two inline keys with one kid',
+    document: variant({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [
+          { ...PUBLIC_EC_KEY, kid: 'k1' },
+          { ...PUBLIC_EC_KEY, kid: 'k1' },
+        ],
+      },
+    }),
+    errors: ['keys.duplicate_kid'],
+  },
+  {
+    rule: '26',
+    name: 'an inline key on a curve not accepted, beside a good one',
+    document: variant({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ kty: 'EC', crv: 'secp256k1', x: 'AA', y: 'AA' }, PUBLIC_EC_KEY] },
+    }),
+    errors: [],
+    warnings: ['keys.unsupported_key'],
+  },
+  {
+    rule: '26',
+    name: 'inline keys none of which can verify an assertion',
+    document: variant({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...PUBLIC_EC_KEY, use: 'enc' }] },
+    }),
+    errors: ['keys.empty'],
+    warnings: ['keys.unsupported_key'],
+  },
+  {
+    rule: '27',
+    name: 'a jwks_uri the fetcher would never fetch (a dot segment)',
+    document: variant({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: 'https://app.example.com/a/../jwks.json',
+    }),
+    errors: ['jwks_uri.invalid'],
+  },
 ];

@@ -11,8 +11,10 @@ import {
   KEY_AUTH_METHODS,
   MetadataDocument,
   PublicJwk,
+  REDIRECT_GRANT_TYPES,
   SHARED_SECRET_AUTH_METHODS,
 } from './metadata-document';
+import { checkJwkSet } from '../client-auth/jwk-set';
 
 export interface DocumentCheck extends CheckResult {
   /** The normalized document, present only when there are no errors. */
@@ -42,6 +44,7 @@ const KnownFields = z
     jwks_uri: z.string(),
     jwks: z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) }),
     token_endpoint_auth_method: z.string(),
+    token_endpoint_auth_methods_supported: stringList,
     token_endpoint_auth_signing_alg: z.string(),
     grant_types: stringList,
     response_types: stringList,
@@ -59,13 +62,12 @@ const EXPECTED: Record<string, string> = {
   grant_types: 'an array of strings',
   response_types: 'an array of strings',
   contacts: 'an array of strings',
+  token_endpoint_auth_methods_supported: 'an array of strings',
   dpop_bound_access_tokens: 'true or false',
   jwks: 'an object of the form {"keys": [ {"kty": …}, … ]}',
 };
 
 const DISPLAY_URI_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri', 'jwks_uri'] as const;
-// Members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4).
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 // Characters a consent screen must never render from a client: C0/C1 controls and the
 // bidirectional overrides that let "moc.elgoog" display as "google.com".
 // eslint-disable-next-line no-control-regex
@@ -162,14 +164,32 @@ export function validateMetadataDocument(input: unknown, options: DocumentCheckO
     );
   }
   checkKeys(raw, fields, authMethod, f);
+  const methodsSupported = offeredAuthMethods(fields, f);
+  if ('software_statement' in raw) {
+    f.add(
+      'document.software_statement_ignored',
+      "software_statement is ignored: this server does not accept software statements, so the document's own fields are the metadata (RFC 7591 §3.1.1).",
+      'software_statement',
+    );
+  }
 
-  // Redirect URIs (SPEC-NOTES 12, 16, 17)
+  // Redirect URIs (SPEC-NOTES 12, 16, 17, 28): needed by grants that send the user back to one.
+  const grantTypes = fields.grant_types ?? [...DEFAULT_GRANT_TYPES];
+  const redirectGrants = grantTypes.filter((g) => REDIRECT_GRANT_TYPES.includes(g));
   const targets: RedirectTarget[] = [];
   if (!('redirect_uris' in raw)) {
-    f.add('document.redirect_uris_missing', 'The document has no redirect_uris; list at least one redirect URI.');
+    if (redirectGrants.length > 0 && !badFields.has('grant_types'))
+      f.add(
+        'document.redirect_uris_missing',
+        `The document has no redirect_uris; the ${quote(redirectGrants[0] ?? '')} grant needs at least one.`,
+      );
   } else if (fields.redirect_uris !== undefined) {
-    if (fields.redirect_uris.length === 0) {
-      f.add('document.redirect_uris_empty', 'redirect_uris is empty; list at least one redirect URI.', 'redirect_uris');
+    if (fields.redirect_uris.length === 0 && redirectGrants.length > 0) {
+      f.add(
+        'document.redirect_uris_empty',
+        `redirect_uris is empty; the ${quote(redirectGrants[0] ?? '')} grant needs at least one redirect URI.`,
+        'redirect_uris',
+      );
     }
     const seen = new Set<string>();
     fields.redirect_uris.forEach((uri, i) => {
@@ -207,8 +227,12 @@ export function validateMetadataDocument(input: unknown, options: DocumentCheckO
     const value = fields[key];
     if (value === undefined) continue;
     const host = httpsUriHost(value);
+    // The key set is fetched like the document: its URL is held to the same rules (SPEC-NOTES 27).
+    const fetchProblem = key === 'jwks_uri' && host !== undefined ? checkClientIdUrl(value).errors[0] : undefined;
     if (host === undefined) {
       f.add(`${key}.invalid` as RuleCode, `${key} ${quote(value)} must be an absolute https URL.`, key);
+    } else if (fetchProblem) {
+      f.add('jwks_uri.invalid', `jwks_uri ${quote(value)} is never fetched: ${fetchProblem.message}`, key);
     } else if (key === 'client_uri' && clientHost !== undefined && host !== clientHost) {
       f.add(
         'client_uri.cross_origin',
@@ -219,7 +243,6 @@ export function validateMetadataDocument(input: unknown, options: DocumentCheckO
   }
 
   // Flows (RFC 7591 §2.1)
-  const grantTypes = fields.grant_types ?? [...DEFAULT_GRANT_TYPES];
   const responseTypes = fields.response_types ?? [...DEFAULT_RESPONSE_TYPES];
   if (responseTypes.some((t) => t.split(' ').includes('token'))) {
     f.add(
@@ -260,12 +283,13 @@ export function validateMetadataDocument(input: unknown, options: DocumentCheckO
     }
   }
 
-  if (!f.valid || fields.client_id === undefined || fields.redirect_uris === undefined) return f.result();
+  if (!f.valid || fields.client_id === undefined) return f.result();
 
   const document: MetadataDocument = {
     client_id: fields.client_id,
-    redirect_uris: fields.redirect_uris,
+    redirect_uris: fields.redirect_uris ?? [],
     token_endpoint_auth_method: authMethod,
+    ...(methodsSupported ? { token_endpoint_auth_methods_supported: methodsSupported } : {}),
     grant_types: grantTypes,
     response_types: responseTypes,
     application_type: applicationType as MetadataDocument['application_type'],
@@ -314,16 +338,8 @@ function checkKeys(
     );
   }
   const keys = fields.jwks?.keys;
-  keys?.forEach((key, i) => {
-    const secret = PRIVATE_JWK_MEMBERS.filter((m) => m in key);
-    if (key.kty === 'oct' || secret.length > 0) {
-      f.add(
-        'document.jwks_private_key',
-        `jwks.keys[${i}] is ${key.kty === 'oct' ? 'a symmetric (kty "oct") key' : `a private key (it has ${secret.map((m) => `"${m}"`).join(', ')})`}; publish only public keys, and rotate this key now: it has been exposed.`,
-        `jwks.keys[${i}]`,
-      );
-    }
-  });
+  // An empty set is reported as missing keys below, when the auth method needs them.
+  if (fields.jwks !== undefined && keys !== undefined && keys.length > 0) f.merge(checkJwkSet(fields.jwks, 'jwks'));
   if (KEY_AUTH_METHODS.includes(authMethod) && !hasJwksUri && (!hasJwks || (keys !== undefined && keys.length === 0))) {
     f.add(
       'document.keys_missing',
@@ -331,6 +347,31 @@ function checkKeys(
       'token_endpoint_auth_method',
     );
   }
+}
+
+/**
+ * `token_endpoint_auth_methods_supported`, when the document lists it: the methods that can be
+ * used (never a shared secret; `private_key_jwt` only with keys), or undefined when none can.
+ */
+function offeredAuthMethods(
+  fields: { token_endpoint_auth_methods_supported?: string[]; jwks?: unknown; jwks_uri?: string },
+  f: FindingList,
+): string[] | undefined {
+  const listed = fields.token_endpoint_auth_methods_supported;
+  if (listed === undefined) return undefined;
+  const hasKeys = fields.jwks !== undefined || fields.jwks_uri !== undefined;
+  const usable = [...new Set(listed)].filter(
+    (m) => ACCEPTED_AUTH_METHODS.includes(m) && (!KEY_AUTH_METHODS.includes(m) || hasKeys),
+  );
+  const ignored = listed.filter((m) => !usable.includes(m));
+  if (ignored.length > 0) {
+    f.add(
+      'document.auth_methods_supported_invalid',
+      `token_endpoint_auth_methods_supported lists ${ignored.map((m) => quote(m)).join(', ')}, which ${ignored.length === 1 ? 'is' : 'are'} ignored: shared secrets are never allowed, unknown methods cannot be used, and a key-based method needs jwks_uri or jwks.`,
+      'token_endpoint_auth_methods_supported',
+    );
+  }
+  return usable.length > 0 ? usable : undefined;
 }
 
 function typeMessage(field: string, value: unknown): string {

@@ -1,5 +1,5 @@
 import type { CacheLifetime } from '../cache/cache-lifetime';
-import type { MetadataDocument } from '../document/metadata-document';
+import type { MetadataDocument, PublicJwk } from '../document/metadata-document';
 import type { Finding } from '../findings';
 
 /** HTTP validators kept with a cached copy for conditional revalidation. */
@@ -31,7 +31,14 @@ export type FetchOutcome =
       bytes: number;
     }
   | { outcome: 'not_modified'; lifetime: CacheLifetime; validators: Validators; warnings: Finding[] }
-  | { outcome: 'invalid'; errors: Finding[]; warnings: Finding[]; status: number }
+  | {
+      outcome: 'invalid';
+      errors: Finding[];
+      warnings: Finding[];
+      status: number;
+      /** The refused body as text (at most the size cap), for operators: never a document (SPEC-NOTES 15). */
+      body?: string;
+    }
   | { outcome: 'gone'; errors: Finding[]; status: 404 | 410 }
   | { outcome: 'transient'; errors: Finding[]; status?: number; retryAfterSeconds?: number }
   | { outcome: 'blocked'; errors: Finding[] }
@@ -40,3 +47,22 @@ export type FetchOutcome =
   | { outcome: 'redirect'; errors: Finding[]; status: number; location?: string };
 
 export type FetchOutcomeKind = FetchOutcome['outcome'];
+
+/**
+ * Every fetch of a client's `jwks_uri` ends in one of these: a validated key set, a 304 for the
+ * one held, a transient failure (the held set stays), or a refusal (the set is unusable: not a
+ * valid JWK Set, 404, too large, blocked, a redirect…).
+ */
+export type KeySetOutcome =
+  | {
+      outcome: 'ok';
+      jwks: { keys: PublicJwk[] };
+      warnings: Finding[];
+      lifetime: CacheLifetime;
+      validators: Validators;
+      /** sha256 of the validated keys, for change detection. */
+      rawHash: string;
+    }
+  | { outcome: 'not_modified'; lifetime: CacheLifetime; validators: Validators }
+  | { outcome: 'transient'; errors: Finding[] }
+  | { outcome: 'refused'; errors: Finding[] };

@@ -26,3 +26,27 @@ export const FAILURE_COOLDOWN_BASE_MS = 30_000;
 export function failureCooldownMs(failures: number, maxSeconds: number): number {
   return Math.min(FAILURE_COOLDOWN_BASE_MS * 2 ** Math.min(Math.max(failures, 1) - 1, 20), maxSeconds * 1000);
 }
+
+/**
+ * When a failed (transient) attempt of a fetch job is followed by the next one: its retry, with
+ * backoff, while the job has attempts left; otherwise the end of the client's failure cooldown,
+ * after which the next check starts a new fetch. The fetcher computes the backoff here and hands
+ * BullMQ that very delay, so the time an operator is told is the time the retry runs.
+ */
+export function nextAttemptAfterFailure(input: {
+  /** Attempts of this job before the one that just failed (BullMQ's attemptsMade). */
+  attemptsMade: number;
+  maxAttempts: number;
+  backoffDelayMs: number;
+  retryAfterMs?: number;
+  cooldownMs: number;
+  random?: number;
+}): { kind: 'retry' | 'cooldown'; inMs: number } {
+  const made = input.attemptsMade + 1;
+  if (made < input.maxAttempts)
+    return {
+      kind: 'retry',
+      inMs: fetchBackoffMs(made, input.backoffDelayMs, input.retryAfterMs ?? 0, input.random ?? Math.random()),
+    };
+  return { kind: 'cooldown', inMs: input.cooldownMs };
+}

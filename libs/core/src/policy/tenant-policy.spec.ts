@@ -20,6 +20,7 @@ describe('tenant policy', () => {
     expect(policy(undefined)).toEqual(DEFAULT_TENANT_POLICY);
     expect(DEFAULT_TENANT_POLICY).toMatchObject({
       allowlist_only: false,
+      deny_idn_hosts: false,
       allow_loopback_redirects: true,
       require_pkce_s256_for_public_clients: true,
       require_client_name: false,
@@ -32,6 +33,7 @@ describe('tenant policy', () => {
     [{ deny_hosts: ['ok.example', 'http://bad.example'] }, 'deny_hosts[1]: must be a host name'],
     [{ deny_hosts: ['*'] }, 'deny_hosts[0]: must be a host name'],
     [{ allowlist_only: 'yes' }, 'allowlist_only: Invalid input: expected boolean'],
+    [{ deny_idn_hosts: 1 }, 'deny_idn_hosts: Invalid input: expected boolean'],
     [{ stale_if_error_seconds: -1 }, 'stale_if_error_seconds: Too small'],
     [{ stale_if_error_seconds: 1.5 }, 'stale_if_error_seconds: Invalid input: expected int'],
     [{ alow_hosts: [] }, 'policy: unknown field(s) alow_hosts'],
@@ -75,6 +77,13 @@ describe('tenant policy', () => {
     it('matches hosts case-insensitively, because the host policy is about the host', () => {
       const p = policy({ deny_hosts: ['evil.example'] });
       expect(evaluateClientIdPolicy(url('https://EVIL.example/c'), p)?.reason).toBe('policy.host_denied');
+    });
+    it('refuses punycode hosts, in any label and any case, only when the tenant says so', () => {
+      const p = policy({ deny_idn_hosts: true });
+      for (const id of ['https://xn--pple-43d.test/c', 'https://login.XN--80ak6aa92e.com/c', 'https://shop.xn--p1ai/c'])
+        expect(evaluateClientIdPolicy(url(id), p)?.reason).toBe('policy.idn_host_denied');
+      expect(evaluateClientIdPolicy(url('https://apple.test/c'), p)).toBeUndefined();
+      expect(evaluateClientIdPolicy(url('https://xn--pple-43d.test/c'), DEFAULT_TENANT_POLICY)).toBeUndefined();
     });
     it('compares allowlisted client_ids exactly', () => {
       const p = policy({ allowlist_only: true, allowed_client_ids: ['https://a.example/c'] });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClientIdUrl } from '../client-id/client-id-url';
+import { idnHostForms } from '../client-id/idn-host';
 import { DOCUMENT_CHANGES, DocumentChange } from '../document/document-changes';
 import { quote, RuleCode } from '../findings';
 import { whsecProblem } from './webhook-secret';
@@ -63,6 +64,23 @@ const Webhook = z
   .meta({ description: "Deliver the tenant's events, signed the Standard Webhooks way, to a URL" });
 
 /**
+ * An authorization server URL (RFC 8414 §2): https, no query or fragment; plain http only on a
+ * loopback host, for development.
+ */
+const serverUrl = z.string().refine(
+  (v) => {
+    try {
+      const u = new URL(v);
+      const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.username && !/[?#]/.test(v);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an https URL without query or fragment (http only on a loopback host)' },
+);
+
+/**
  * What one tenant (authorization server) accepts. Every field has a default, so `{}` is a
  * complete policy; unknown fields are refused so that a typo never silently weakens it.
  */
@@ -76,10 +94,14 @@ export const TenantPolicySchema = z
       .array(hostPattern)
       .default([])
       .meta({ description: 'Hosts whose client_ids are refused before anything is fetched; wins over allow_hosts' }),
+    deny_idn_hosts: z.boolean().default(false).meta({
+      description:
+        'Refuse client_ids whose host has a punycode (xn--) label, an internationalized name that may imitate another host (otherwise such clients get the client.idn_host warning)',
+    }),
     allowlist_only: z
       .boolean()
       .default(false)
-      .meta({ description: 'Accept only the client_ids listed in allowed_client_ids (draft §6.10)' }),
+      .meta({ description: 'Accept only the client_ids listed in allowed_client_ids (draft §7.2)' }),
     allowed_client_ids: z.array(z.string()).default([]),
     trusted_client_ids: z
       .array(z.string())
@@ -94,7 +116,7 @@ export const TenantPolicySchema = z
     same_origin_https_redirects: z
       .boolean()
       .default(false)
-      .meta({ description: 'Refuse https redirect URIs on another host than the client_id (draft §6.1)' }),
+      .meta({ description: 'Refuse https redirect URIs on another host than the client_id (draft §8.1)' }),
     require_pkce_s256_for_public_clients: z
       .boolean()
       .default(true)
@@ -120,6 +142,31 @@ export const TenantPolicySchema = z
       description: "Per kind of document change: revoke the client's sessions here, or only notify",
     }),
     webhook: Webhook.optional(),
+    issuer: serverUrl
+      .optional()
+      .meta({ description: "The AS's issuer identifier: client assertions may be addressed to it (SPEC-NOTES 26)" }),
+    token_endpoint: serverUrl
+      .optional()
+      .meta({ description: "The AS's token endpoint: client assertions may be addressed to it too" }),
+    token_endpoint_auth_methods_supported: z
+      .array(z.enum(['none', 'private_key_jwt']))
+      .min(1)
+      .default(['none', 'private_key_jwt'])
+      .meta({
+        description:
+          "How client authentication at the AS's token endpoint may go; private_key_jwt also needs issuer and token_endpoint",
+      }),
+    max_assertion_lifetime_seconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(300)
+      .meta({ description: 'Longest life (exp − iat) of a client assertion' }),
+    require_assertion_typ: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Refuse assertions whose typ is not "oauth-client-auth+jwt" (RFC 8725 §3.11)' }),
   })
   .strict();
 
@@ -192,6 +239,13 @@ export function evaluateClientIdPolicy(url: ClientIdUrl, policy: TenantPolicy): 
     return {
       reason: 'policy.host_denied',
       description: `Clients hosted on ${quote(url.host)} are not accepted by this authorization server; only listed hosts are.`,
+    };
+  }
+  const idn = policy.deny_idn_hosts ? idnHostForms(url.host) : undefined;
+  if (idn) {
+    return {
+      reason: 'policy.idn_host_denied',
+      description: `Clients hosted on internationalized names are not accepted by this authorization server: ${quote(idn.punycode)} reads as ${quote(idn.unicode)}.`,
     };
   }
   return undefined;

@@ -38,6 +38,7 @@ export class RevocationEntity {
 /** Each tenant's own events, in order: what WatchEvents streams and webhooks deliver. */
 @Entity({ name: 'tenant_events' })
 @Index('idx_tenant_events_tenant_id', ['tenantId', 'id'])
+@Index('idx_tenant_events_tenant_client', ['tenantId', 'clientId', 'id'])
 export class TenantEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;

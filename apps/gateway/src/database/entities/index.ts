@@ -2,6 +2,7 @@ import { ApiKeyEntity } from './api-key.entity';
 import { RegisteredClientEntity } from './registered-client.entity';
 import { ProcessedEventEntity, RevocationEntity, TenantEventEntity, WebhookDeliveryEntity } from './event-log.entity';
 import { SessionEntity } from './session.entity';
+import { TenantClientEntity } from './tenant-client.entity';
 import { TenantPolicyEntity } from './tenant-policy.entity';
 import { TenantEntity } from './tenant.entity';
 
@@ -11,6 +12,7 @@ export {
   ProcessedEventEntity,
   RevocationEntity,
   SessionEntity,
+  TenantClientEntity,
   TenantEntity,
   TenantEventEntity,
   TenantPolicyEntity,
@@ -26,4 +28,5 @@ export const ENTITIES = [
   RevocationEntity,
   TenantEventEntity,
   WebhookDeliveryEntity,
+  TenantClientEntity,
 ];

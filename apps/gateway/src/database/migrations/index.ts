@@ -1,5 +1,6 @@
 import { InitialSchema1795680000000 } from './1795680000000-initial-schema';
 import { SessionsAndEvents1795690000000 } from './1795690000000-sessions-and-events';
+import { TenantClients1795700000000 } from './1795700000000-tenant-clients';
 
 /** In order. A new migration is written (not synchronized) whenever an entity changes; a test checks none is missing. */
-export const MIGRATIONS = [InitialSchema1795680000000, SessionsAndEvents1795690000000];
+export const MIGRATIONS = [InitialSchema1795680000000, SessionsAndEvents1795690000000, TenantClients1795700000000];

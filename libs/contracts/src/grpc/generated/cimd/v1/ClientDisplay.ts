@@ -6,6 +6,10 @@
  */
 export interface ClientDisplay {
   'client_id'?: (string);
+  /**
+   * The client_id host as written there (lower-cased); for an internationalized name, its
+   * punycode form.
+   */
   'host'?: (string);
   'name'?: (string);
   'client_uri'?: (string);
@@ -19,12 +23,23 @@ export interface ClientDisplay {
    * The host the user is sent back to; for a private-use scheme without a host, the scheme.
    */
   'redirect_host'?: (string);
+  /**
+   * Only for a client_id host with a punycode ("xn--") label (warning "client.idn_host"): the
+   * host as a person reads it, which may imitate another name ("аpple.test" with a Cyrillic "а").
+   */
+  'host_unicode'?: (string);
+  /**
+   * Only with host_unicode: the ASCII form ("xn--pple-43d.test"), which a look-alike cannot fake.
+   */
+  'host_punycode'?: (string);
   '_name'?: "name";
   '_client_uri'?: "client_uri";
   '_logo_url'?: "logo_url";
   '_tos_uri'?: "tos_uri";
   '_policy_uri'?: "policy_uri";
   '_redirect_host'?: "redirect_host";
+  '_host_unicode'?: "host_unicode";
+  '_host_punycode'?: "host_punycode";
 }
 
 /**
@@ -32,6 +47,10 @@ export interface ClientDisplay {
  */
 export interface ClientDisplay__Output {
   'client_id'?: (string);
+  /**
+   * The client_id host as written there (lower-cased); for an internationalized name, its
+   * punycode form.
+   */
   'host'?: (string);
   'name'?: (string);
   'client_uri'?: (string);
@@ -45,4 +64,13 @@ export interface ClientDisplay__Output {
    * The host the user is sent back to; for a private-use scheme without a host, the scheme.
    */
   'redirect_host'?: (string);
+  /**
+   * Only for a client_id host with a punycode ("xn--") label (warning "client.idn_host"): the
+   * host as a person reads it, which may imitate another name ("аpple.test" with a Cyrillic "а").
+   */
+  'host_unicode'?: (string);
+  /**
+   * Only with host_unicode: the ASCII form ("xn--pple-43d.test"), which a look-alike cannot fake.
+   */
+  'host_punycode'?: (string);
 }

@@ -2,6 +2,7 @@
 
 import type { Finding as _cimd_v1_Finding, Finding__Output as _cimd_v1_Finding__Output } from '../../cimd/v1/Finding';
 import type { FetchFailure as _cimd_v1_FetchFailure, FetchFailure__Output as _cimd_v1_FetchFailure__Output } from '../../cimd/v1/FetchFailure';
+import type { KeySetState as _cimd_v1_KeySetState, KeySetState__Output as _cimd_v1_KeySetState__Output } from '../../cimd/v1/KeySetState';
 
 /**
  * A client as the shared cache holds it (GET /v1/clients).
@@ -51,6 +52,10 @@ export interface ClientRecord {
    * The latest transient fetch failure, for operators; never a reason to stop serving.
    */
   'last_error'?: (_cimd_v1_FetchFailure | null);
+  /**
+   * The key set at the document's jwks_uri, when it has one.
+   */
+  'keys'?: (_cimd_v1_KeySetState | null);
   '_document_json'?: "document_json";
   '_raw_hash'?: "raw_hash";
   '_first_seen_at'?: "first_seen_at";
@@ -107,4 +112,8 @@ export interface ClientRecord__Output {
    * The latest transient fetch failure, for operators; never a reason to stop serving.
    */
   'last_error'?: (_cimd_v1_FetchFailure__Output);
+  /**
+   * The key set at the document's jwks_uri, when it has one.
+   */
+  'keys'?: (_cimd_v1_KeySetState__Output);
 }

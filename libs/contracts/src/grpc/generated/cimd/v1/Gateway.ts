@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { AuthenticateClientRequest as _cimd_v1_AuthenticateClientRequest, AuthenticateClientRequest__Output as _cimd_v1_AuthenticateClientRequest__Output } from '../../cimd/v1/AuthenticateClientRequest';
+import type { AuthenticateClientResponse as _cimd_v1_AuthenticateClientResponse, AuthenticateClientResponse__Output as _cimd_v1_AuthenticateClientResponse__Output } from '../../cimd/v1/AuthenticateClientResponse';
 import type { CheckAuthorizationRequest as _cimd_v1_CheckAuthorizationRequest, CheckAuthorizationRequest__Output as _cimd_v1_CheckAuthorizationRequest__Output } from '../../cimd/v1/CheckAuthorizationRequest';
 import type { CheckAuthorizationResponse as _cimd_v1_CheckAuthorizationResponse, CheckAuthorizationResponse__Output as _cimd_v1_CheckAuthorizationResponse__Output } from '../../cimd/v1/CheckAuthorizationResponse';
 import type { CheckSessionRequest as _cimd_v1_CheckSessionRequest, CheckSessionRequest__Output as _cimd_v1_CheckSessionRequest__Output } from '../../cimd/v1/CheckSessionRequest';
@@ -15,6 +17,27 @@ import type { TenantEvent as _cimd_v1_TenantEvent, TenantEvent__Output as _cimd_
 import type { WatchEventsRequest as _cimd_v1_WatchEventsRequest, WatchEventsRequest__Output as _cimd_v1_WatchEventsRequest__Output } from '../../cimd/v1/WatchEventsRequest';
 
 export interface GatewayClient extends grpc.Client {
+  /**
+   * Whether a client is who it says it is at the tenant's token endpoint: the same as
+   * POST /v1/tenants/{tenant}/clients/authenticate. A refusal is not an error: the call answers
+   * OK with authenticated false, error "invalid_client" and the rule code in reason; "pending"
+   * (error "temporarily_unavailable") when the client's document could not be had in time.
+   */
+  AuthenticateClient(argument: _cimd_v1_AuthenticateClientRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  AuthenticateClient(argument: _cimd_v1_AuthenticateClientRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  AuthenticateClient(argument: _cimd_v1_AuthenticateClientRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  AuthenticateClient(argument: _cimd_v1_AuthenticateClientRequest, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Whether a client is who it says it is at the tenant's token endpoint: the same as
+   * POST /v1/tenants/{tenant}/clients/authenticate. A refusal is not an error: the call answers
+   * OK with authenticated false, error "invalid_client" and the rule code in reason; "pending"
+   * (error "temporarily_unavailable") when the client's document could not be had in time.
+   */
+  authenticateClient(argument: _cimd_v1_AuthenticateClientRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  authenticateClient(argument: _cimd_v1_AuthenticateClientRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  authenticateClient(argument: _cimd_v1_AuthenticateClientRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  authenticateClient(argument: _cimd_v1_AuthenticateClientRequest, callback: grpc.requestCallback<_cimd_v1_AuthenticateClientResponse__Output>): grpc.ClientUnaryCall;
+  
   /**
    * The decision for one authorization request of one tenant: the same as
    * POST /v1/tenants/{tenant}/authorize/check. Answered from the shared cache; on a miss the
@@ -116,8 +139,10 @@ export interface GatewayClient extends grpc.Client {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   WatchEvents(argument: _cimd_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
   WatchEvents(argument: _cimd_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
@@ -127,8 +152,10 @@ export interface GatewayClient extends grpc.Client {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   watchEvents(argument: _cimd_v1_WatchEventsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
   watchEvents(argument: _cimd_v1_WatchEventsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cimd_v1_TenantEvent__Output>;
@@ -136,6 +163,14 @@ export interface GatewayClient extends grpc.Client {
 }
 
 export interface GatewayHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Whether a client is who it says it is at the tenant's token endpoint: the same as
+   * POST /v1/tenants/{tenant}/clients/authenticate. A refusal is not an error: the call answers
+   * OK with authenticated false, error "invalid_client" and the rule code in reason; "pending"
+   * (error "temporarily_unavailable") when the client's document could not be had in time.
+   */
+  AuthenticateClient: grpc.handleUnaryCall<_cimd_v1_AuthenticateClientRequest__Output, _cimd_v1_AuthenticateClientResponse>;
+  
   /**
    * The decision for one authorization request of one tenant: the same as
    * POST /v1/tenants/{tenant}/authorize/check. Answered from the shared cache; on a miss the
@@ -177,14 +212,17 @@ export interface GatewayHandlers extends grpc.UntypedServiceImplementation {
    * as it is recorded, with no gap and no duplicate between the two. Ids increase: to resume
    * after a disconnect, call again with after_id = the last id received. Only this tenant's
    * events. The stream ends with UNAVAILABLE when the gateway shuts down (reconnect and
-   * resume), and with RESOURCE_EXHAUSTED when the caller reads too slowly and more than the
-   * gateway's buffer of new events piles up (resume the same way).
+   * resume) or when its connection reaches the gateway's maximum connection age and grace
+   * (CIMD_GRPC_MAX_CONNECTION_AGE_MS, 30 min by default, then
+   * CIMD_GRPC_MAX_CONNECTION_AGE_GRACE_MS), and with RESOURCE_EXHAUSTED when the caller reads
+   * too slowly and more than the gateway's buffer of new events piles up (resume the same way).
    */
   WatchEvents: grpc.handleServerStreamingCall<_cimd_v1_WatchEventsRequest__Output, _cimd_v1_TenantEvent>;
   
 }
 
 export interface GatewayDefinition extends grpc.ServiceDefinition {
+  AuthenticateClient: MethodDefinition<_cimd_v1_AuthenticateClientRequest, _cimd_v1_AuthenticateClientResponse, _cimd_v1_AuthenticateClientRequest__Output, _cimd_v1_AuthenticateClientResponse__Output>
   CheckAuthorization: MethodDefinition<_cimd_v1_CheckAuthorizationRequest, _cimd_v1_CheckAuthorizationResponse, _cimd_v1_CheckAuthorizationRequest__Output, _cimd_v1_CheckAuthorizationResponse__Output>
   CheckSession: MethodDefinition<_cimd_v1_CheckSessionRequest, _cimd_v1_SessionStatus, _cimd_v1_CheckSessionRequest__Output, _cimd_v1_SessionStatus__Output>
   GetClient: MethodDefinition<_cimd_v1_GetClientRequest, _cimd_v1_GetClientResponse, _cimd_v1_GetClientRequest__Output, _cimd_v1_GetClientResponse__Output>

@@ -1,0 +1,88 @@
+import type { AuthorizeDecision, AuthorizeRequest } from '@cimd/core';
+import { InjectLogger } from '@cimd/runtime';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { Sighting, TenantClientsRepository } from './tenant-clients.repository';
+
+/** How sightings are buffered and kept. */
+export const SIGHTINGS = {
+  flushMs: 1000,
+  /** (tenant, client) pairs held between two flushes; more are dropped until the next flush. */
+  maxPending: 10_000,
+  /** A tenant's client not asked about for this long is forgotten. */
+  keepMs: 30 * 86_400_000,
+  pruneEveryMs: 3_600_000,
+} as const;
+
+/**
+ * Which clients each tenant asks about, and its last decision for each: recorded in memory on
+ * the authorize check (a map update, no I/O on the request's time) and merged into PostgreSQL
+ * once a second, in one statement. Best effort: a batch that cannot be written is dropped and
+ * logged (the next checks record the clients again); at most `maxPending` pairs are held.
+ */
+@Injectable()
+export class ClientSightings implements OnModuleInit, BeforeApplicationShutdown {
+  private pending = new Map<string, Sighting>();
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+  private lastPrune = Date.now();
+  dropped = 0;
+
+  constructor(
+    private readonly repository: TenantClientsRepository,
+    @InjectLogger() private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), SIGHTINGS.flushMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.flush();
+  }
+
+  record(tenant: string, request: AuthorizeRequest, decision: AuthorizeDecision): void {
+    const key = `${tenant}\n${request.client_id}`;
+    const previous = this.pending.get(key);
+    if (!previous && this.pending.size >= SIGHTINGS.maxPending) {
+      this.dropped += 1;
+      return;
+    }
+    const { client_id: clientId, ...parameters } = request;
+    this.pending.set(key, {
+      tenant,
+      clientId,
+      seenAt: new Date(),
+      checks: (previous?.checks ?? 0) + 1,
+      decision: decision.decision,
+      reason: decision.reason ?? null,
+      request: parameters,
+    });
+  }
+
+  /** Write what is pending now (and, hourly, forget clients unseen for long). */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    try {
+      await this.repository.merge(batch);
+      if (Date.now() - this.lastPrune >= SIGHTINGS.pruneEveryMs) {
+        this.lastPrune = Date.now();
+        await this.repository.prune(new Date(Date.now() - SIGHTINGS.keepMs));
+      }
+    } catch (e) {
+      this.logger.warn(
+        { err: (e as Error).message, sightings: batch.length },
+        'could not record the clients tenants asked about',
+      );
+    }
+  }
+}
