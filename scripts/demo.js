@@ -33,6 +33,8 @@ const databaseUrl = (() => {
 const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const adminToken = randomBytes(24).toString('base64url');
 const children = [];
+/** The local HTTPS host, closed at the end whatever happened (its server would keep the demo running). */
+let origin;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -120,7 +122,7 @@ async function until(what, check, ms = 20_000) {
 
 async function main() {
   const pki = await createTestPki('cimd-gateway demo CA');
-  const origin = new TestOrigin(await pki.issue(HOSTS));
+  origin = new TestOrigin(await pki.issue(HOSTS));
   const originPort = await origin.listen('127.0.0.1');
   const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'cimd-demo-')), 'ca.pem');
   writeFileSync(caFile, pki.caPem);
@@ -172,6 +174,8 @@ async function main() {
     GRPC_PORT: String(grpcPort),
     DATABASE_URL: databaseUrl,
     CIMD_ADMIN_TOKEN: adminToken,
+    // acme's webhook receiver listens on the client host's port, not 443.
+    CIMD_WEBHOOK_ALLOWED_PORTS: String(originPort),
   });
   const api = `http://127.0.0.1:${port}`;
   await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
@@ -312,10 +316,10 @@ async function main() {
   await showWebhooks(goneEvents.map((e) => e.id));
 
   process.stdout.write(`\norigin requests: ${origin.requests.map((r) => `${r.headers.host}${r.path}`).join(', ')}\n`);
-  await origin.close();
 }
 
 async function cleanup() {
+  await origin?.close();
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
   const redis = new Redis(redisUrl);
