@@ -5,21 +5,15 @@
  * leaves nothing behind.
  */
 const { spawn } = require('node:child_process');
-const { createServer } = require('node:net');
 const path = require('node:path');
 const { Client } = require('pg');
 const Redis = require('ioredis');
 
 const root = path.join(__dirname, '..');
 
+/** A port below the kernel's ephemeral range, never handed out twice (@cimd/testing). */
 function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+  return require(path.join(root, 'dist/libs/testing/src')).freePort();
 }
 
 async function waitReady(url) {

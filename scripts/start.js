@@ -3,7 +3,9 @@
 /**
  * `npm start`: run the gateway and the fetcher as two processes against the local Redis and
  * PostgreSQL, with development defaults. Each line is prefixed with the process it came
- * from; Ctrl-C (or SIGTERM) stops both; if one exits, the other is stopped too.
+ * from; Ctrl-C (or SIGTERM) stops both; if one exits, the other is stopped too. In a terminal
+ * the logs are human-readable (the apps see a pipe, so they are told: LOG_FORMAT=pretty);
+ * otherwise, or with NODE_ENV=production, one JSON object a line (LOG_FORMAT overrides both).
  */
 const { spawn } = require('node:child_process');
 const path = require('node:path');
@@ -17,6 +19,11 @@ const apps = [
 
 // The gateway refuses to start without an admin token. For a local run, make one up and say so.
 const env = { NODE_ENV: 'development', ...process.env };
+if (!env.LOG_FORMAT && process.stdout.isTTY && env.NODE_ENV !== 'production') {
+  env.LOG_FORMAT = 'pretty';
+  // The apps write to a pipe: colours only because this process writes to a colour terminal.
+  if (!('NO_COLOR' in env) && process.stdout.hasColors()) env.FORCE_COLOR = '1';
+}
 let generatedToken = false;
 if (!env.CIMD_ADMIN_TOKEN && env.NODE_ENV !== 'production') {
   env.CIMD_ADMIN_TOKEN = require('node:crypto').randomBytes(24).toString('base64url');
@@ -62,6 +69,7 @@ process.stdout.write(
     generatedToken
       ? `  admin token for this run (set CIMD_ADMIN_TOKEN to choose one): ${env.CIMD_ADMIN_TOKEN}`
       : '  admin token: the CIMD_ADMIN_TOKEN you set',
+    `  logs     ${env.LOG_FORMAT === 'pretty' ? 'human-readable (LOG_FORMAT=json for JSON lines)' : 'JSON, one object a line'}`,
     '',
   ].join('\n'),
 );

@@ -4,6 +4,7 @@ import { waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Client } from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { documentFor, GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 /**
@@ -11,11 +12,48 @@ import { documentFor, GatewayStack, startGatewayStack } from '../support/gateway
  * process, real Redis and PostgreSQL, a local HTTPS origin that also receives the webhooks.
  */
 let stack: GatewayStack;
-const SECRET = 'webhook-secret-0123456789abcdef';
-const hooks: { tenant: string; body: string; headers: Record<string, string | string[] | undefined> }[] = [];
+/** acme's secret is any string (its bytes are the key); beta's and gamma's are Standard Webhooks secrets. */
+const SECRETS: Record<string, string> = {
+  acme: 'webhook-secret-0123456789abcdef',
+  beta: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  gamma: 'whsec_QmK4kRkV0zJ9bXbpnmY6rN8n3tDQxqyhEqfVbfP4e1o=',
+};
+const SECRET = SECRETS.acme as string;
+const hooks: {
+  tenant: string;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** What the standardwebhooks library said when the delivery arrived (its timestamp is checked against then). */
+  verified: true | string;
+}[] = [];
 
 function hook(tenant: string): { url: string; secret: string } {
-  return { url: stack.clientId(`/hooks/${tenant}`), secret: SECRET };
+  return { url: stack.clientId(`/hooks/${tenant}`), secret: SECRETS[tenant] ?? SECRET };
+}
+
+/** A receiver as a tenant would write one with the standardwebhooks package. */
+function standardVerifier(tenant: string): Webhook {
+  const secret = SECRETS[tenant] ?? SECRET;
+  return secret.startsWith('whsec_')
+    ? new Webhook(secret)
+    : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
+}
+
+function receive(tenant: string, answer: () => number = () => 204) {
+  stack.origin.route(`/hooks/${tenant}`, (req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      let verified: true | string = true;
+      try {
+        standardVerifier(tenant).verify(body, req.headers as Record<string, string>);
+      } catch (e) {
+        verified = (e as Error).message;
+      }
+      hooks.push({ tenant, body, headers: req.headers, verified });
+      res.writeHead(answer()).end();
+    });
+  });
 }
 
 function check(tenant: string, clientId: string, redirect = `https://${new URL(clientId).host}/callback`) {
@@ -55,10 +93,11 @@ async function dueNow(clientId: string): Promise<void> {
   await stack.redis.set(key, JSON.stringify({ ...entry, refresh_at: Date.now() - 1 }), 'KEEPTTL');
 }
 
-function verifySignature(body: string, header: string): boolean {
+/** The deprecated X-CIMD-Signature, keyed with the secret string as given. */
+function verifySignature(body: string, header: string, secret = SECRET): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
   if (!m) return false;
-  const expected = createHmac('sha256', SECRET).update(`${m[1]}.${body}`).digest();
+  const expected = createHmac('sha256', secret).update(`${m[1]}.${body}`).digest();
   return timingSafeEqual(expected, Buffer.from(m[2] ?? '', 'hex'));
 }
 
@@ -68,16 +107,7 @@ beforeAll(async () => {
     fetcherEnv: { CIMD_GONE_CONFIRM_DELAY_MS: '500' },
     gatewayEnv: { CIMD_REVALIDATE_INTERVAL_MS: '1000' },
   });
-  for (const tenant of ['acme', 'beta']) {
-    stack.origin.route(`/hooks/${tenant}`, (req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        hooks.push({ tenant, body, headers: req.headers });
-        res.writeHead(204).end();
-      });
-    });
-  }
+  for (const tenant of ['acme', 'beta']) receive(tenant);
   expect(
     (await stack.request('POST', '/v1/tenants', { body: { id: 'acme', policy: { webhook: hook('acme') } } })).status,
   ).toBe(201);
@@ -186,7 +216,13 @@ describe('a client whose document disappears', () => {
         () => hooks.find((h) => h.tenant === tenant && (JSON.parse(h.body) as { id: string }).id === revoked[0]?.id),
         `the webhook to ${tenant}`,
       );
-      expect(verifySignature(delivered.body, String(delivered.headers['x-cimd-signature']))).toBe(true);
+      // Standard Webhooks, verified by its reference library on arrival; webhook-id is the delivery id.
+      expect(delivered.verified).toBe(true);
+      expect(delivered.headers['webhook-id']).toBe(delivered.headers['x-cimd-delivery-id']);
+      // The deprecated signature still comes along, keyed with the secret string as before.
+      expect(verifySignature(delivered.body, String(delivered.headers['x-cimd-signature']), SECRETS[tenant])).toBe(
+        true,
+      );
       expect(delivered.headers['x-cimd-event-id']).toBe(revoked[0]?.id);
       expect(JSON.parse(delivered.body)).toMatchObject({
         tenant,
@@ -253,7 +289,8 @@ describe('a client whose document disappears', () => {
       expect(again).toBe(true);
       const last = hooks.filter((h) => h.headers['x-cimd-delivery-id'] === delivery.id).pop();
       expect(last?.headers['x-cimd-event-id']).toBe(String(delivery.event_id));
-      expect(verifySignature(last?.body ?? '', String(last?.headers['x-cimd-signature']))).toBe(true);
+      expect(last?.verified).toBe(true);
+      expect(verifySignature(last?.body ?? '', String(last?.headers['x-cimd-signature']), SECRETS.beta)).toBe(true);
       // Nothing was revoked or recorded twice.
       const revocations = await db.query('SELECT 1 FROM revocations WHERE cause_event_id = $1', [gone.id]);
       expect(revocations.rows).toHaveLength(2);
@@ -372,4 +409,46 @@ describe('a tenant whose webhook URL the fetcher refuses', () => {
     expect(delivery).toMatchObject({ status: 'dead', attempts: 1 });
     expect(delivery.last_error).toContain('169.254.0.0/16');
   });
+});
+
+describe('a webhook receiver that fails the first attempt (Standard Webhooks)', () => {
+  it('gets the retry with the same webhook-id, signed again for the time it was sent', async () => {
+    let answers = 0;
+    receive('gamma', () => (++answers === 1 ? 503 : 204));
+    expect(
+      (await stack.request('POST', '/v1/tenants', { body: { id: 'gamma', policy: { webhook: hook('gamma') } } }))
+        .status,
+    ).toBe(201);
+    const id = stack.clientId('/retried.json');
+    stack.origin.json('/retried.json', documentFor(id), { 'cache-control': 'max-age=600' });
+    expect((await check('gamma', id)).body.decision).toBe('allow');
+    await register('gamma', 'retried-1', id);
+    stack.origin.json('/retried.json', documentFor(id, { client_name: 'Renamed' }));
+    expect((await stack.request('POST', '/v1/clients/refresh', { body: { client_id: id } })).status).toBe(202);
+
+    // The first attempt fails; BullMQ retries after its 5 s backoff.
+    const [first, second] = await waitFor(
+      () => {
+        const got = hooks.filter((h) => h.tenant === 'gamma');
+        return got.length >= 2 ? got : undefined;
+      },
+      'two attempts',
+      20_000,
+    );
+    expect(first?.verified).toBe(true);
+    expect(second?.verified).toBe(true);
+    expect(second?.body).toBe(first?.body);
+    expect(second?.headers['webhook-id']).toBe(first?.headers['webhook-id']);
+    const sentAt = (h: typeof first) => Number(h?.headers['webhook-timestamp']);
+    expect(sentAt(second) - sentAt(first)).toBeGreaterThanOrEqual(4);
+    // The deprecated header keeps its bytes on every retry.
+    expect(second?.headers['x-cimd-signature']).toBe(first?.headers['x-cimd-signature']);
+    expect(JSON.parse(second?.body ?? '{}')).toMatchObject({ tenant: 'gamma', type: 'client.changed', client_id: id });
+    await waitFor(async () => {
+      const list = (await stack.request('GET', '/v1/tenants/gamma/webhooks/deliveries')).body.deliveries as {
+        status: string;
+      }[];
+      return list.some((d) => d.status === 'delivered');
+    }, 'the delivery logged as delivered');
+  }, 40_000);
 });

@@ -38,6 +38,13 @@ describe('loadFetcherConfig', () => {
     });
   });
 
+  it('takes LOG_FORMAT when set, and leaves the choice to the rule when it is not', () => {
+    expect(loadFetcherConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(loadFetcherConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadFetcherConfig({ LOG_FORMAT: '' }).logFormat).toBeUndefined();
+    expect(loadFetcherConfig({}).logFormat).toBeUndefined();
+  });
+
   it('reads a Redis Cluster through the parser it shares with the gateway (parseRedisEnv)', () => {
     expect(
       loadFetcherConfig({
@@ -64,6 +71,7 @@ describe('loadFetcherConfig', () => {
     { name: 'FETCHER_PORT', value: '70000' },
     { name: 'REDIS_URL', value: 'http://x' },
     { name: 'NODE_ENV', value: 'staging' },
+    { name: 'LOG_FORMAT', value: 'text' },
     { name: 'CIMD_FETCH_TIMEOUT_MS', value: '0' },
     { name: 'CIMD_FETCH_MAX_BYTES', value: 'lots' },
     { name: 'CIMD_FETCH_ALLOWED_PORTS', value: '443,https' },

@@ -7,6 +7,8 @@ import {
   gather,
   int,
   list,
+  logFormat,
+  LogFormat,
   logLevel,
   nodeEnv,
   parseEnv,
@@ -25,6 +27,7 @@ const FetcherEnv = z.object({
   FETCHER_PORT: port(3001),
   CIMD_REDIS_PREFIX: redisPrefix,
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   CIMD_FETCH_TIMEOUT_MS: int(5000, 100, 60_000),
   CIMD_FETCH_MAX_BYTES: int(DEFAULT_MAX_DOCUMENT_BYTES, 256, 1024 * 1024),
   CIMD_FETCH_ALLOWED_PORTS: list(),
@@ -59,6 +62,8 @@ export interface FetcherConfig {
   redis: RedisTopology;
   redisPrefix: string;
   logLevel: string;
+  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
+  logFormat?: LogFormat;
   fetch: Omit<SafeFetchOptions, 'userAgent' | 'resolver'>;
   cacheBounds: CacheBounds;
   /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
@@ -160,6 +165,7 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
     redis,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     fetch: {
       maxBytes: e.CIMD_FETCH_MAX_BYTES,
       timeoutMs: e.CIMD_FETCH_TIMEOUT_MS,

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
+import { createAppLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FetcherConfig, loadFetcherConfig } from './fetcher-config';
@@ -7,7 +7,7 @@ import { FetcherModule } from './fetcher.module';
 import { HealthServer } from './health/health-server';
 
 export async function createFetcherApp(config: FetcherConfig): Promise<INestApplicationContext> {
-  const logger = createLogger('fetcher', config.logLevel);
+  const logger = createAppLogger('fetcher', config);
   const app = await NestFactory.createApplicationContext(FetcherModule.forRoot(config, logger), {
     logger: new PinoNestLogger(logger),
   });
@@ -19,7 +19,7 @@ async function start(config: FetcherConfig): Promise<void> {
   const app = await createFetcherApp(config);
   await app.init();
   const port = app.get(HealthServer).port;
-  createLogger('fetcher', config.logLevel).info(
+  createAppLogger('fetcher', config).info(
     {
       health: `http://127.0.0.1:${port}/healthz`,
       metrics: `http://127.0.0.1:${port}/metrics`,

@@ -7,6 +7,8 @@ import {
   gather,
   int,
   list,
+  logFormat,
+  LogFormat,
   logLevel,
   nodeEnv,
   parseEnv,
@@ -28,6 +30,7 @@ const GatewayEnv = z.object({
   GRPC_PORT: port(50051),
   DATABASE_URL: url(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
   LOG_LEVEL: logLevel,
+  LOG_FORMAT: logFormat,
   CIMD_REDIS_PREFIX: redisPrefix,
   CIMD_ADMIN_TOKEN: z
     .string({ message: 'is required: the platform admin bearer token (at least 16 characters)' })
@@ -79,6 +82,8 @@ export interface GatewayConfig {
   databaseUrl: string;
   redisPrefix: string;
   logLevel: string;
+  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
+  logFormat?: LogFormat;
   adminToken: string;
   /** How long an authorize check waits for the fetch of an uncached client. */
   authorizeWaitMs: number;
@@ -129,6 +134,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     databaseUrl: e.DATABASE_URL,
     redisPrefix: e.CIMD_REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
     localCacheMs: e.CIMD_LOCAL_CACHE_MS,

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createLogger, PinoNestLogger, runMain } from '@cimd/runtime';
+import { SwaggerModule } from '@nestjs/swagger';
+import { createAppLogger, PinoNestLogger, runMain } from '@cimd/runtime';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -10,6 +10,7 @@ import { lingerAfterEarlyAnswers } from './common/lingering-close';
 import type { DecidedRequest } from './authorize/authorize.controller';
 import { errorBody } from './common/domain-error';
 import { useJsonBodyParser } from './common/json-body';
+import { createOpenApiDocument } from './common/openapi';
 import { ensureDatabase } from './database/ensure-database';
 import { GatewayConfig, loadGatewayConfig } from './gateway-config';
 import { GatewayModule } from './gateway.module';
@@ -63,7 +64,7 @@ export function connectionsCheckingInterval(requestTimeoutMs: number): number {
 }
 
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = createAppLogger('gateway', config);
   // Set once the app (and so the metrics) exists; no request arrives before.
   let countRequestTimeout = (): void => undefined;
   const adapter = new FastifyAdapter({
@@ -125,15 +126,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     done();
   });
 
-  const openapi = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('cimd-gateway')
-      .setDescription('Client ID Metadata Documents for multi-tenant OAuth authorization servers')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const openapi = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, openapi, { jsonDocumentUrl: 'docs/openapi.json' });
   // cimd.v1.Gateway on GRPC_PORT: serving after app.startAllMicroservices(), closed by app.close().
   connectGrpc(app, config);
@@ -141,7 +134,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
 }
 
 async function start(config: GatewayConfig): Promise<void> {
-  const logger = createLogger('gateway', config.logLevel);
+  const logger = createAppLogger('gateway', config);
   if (config.nodeEnv !== 'production') {
     try {
       if (await ensureDatabase(config.databaseUrl)) logger.info('created the database named in DATABASE_URL');

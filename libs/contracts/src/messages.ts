@@ -24,14 +24,22 @@ export type InvalidationMessage = z.output<typeof InvalidationMessageSchema>;
  * (one per tenant and cause, with the count of sessions ended), `client.changed` (a change the
  * tenant only wants to hear about) and `client.restored`. `id` increases; resume after it.
  */
-export const TenantEventSchema = z.object({
-  id: z.string().regex(/^\d{1,18}$/),
-  tenant: z.string(),
-  type: z.enum(['session.revoked', 'client.changed', 'client.restored']),
-  time: z.string(),
-  client_id: z.string().nullable(),
-  data: z.record(z.string(), z.unknown()),
-});
+export const TenantEventSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^\d{1,18}$/)
+      .meta({ description: 'Increasing; resume a read after it (events?after=<id>)' }),
+    tenant: z.string(),
+    type: z.enum(['session.revoked', 'client.changed', 'client.restored']),
+    time: z.string().meta({ description: 'When it happened (ISO 8601)' }),
+    client_id: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()).meta({
+      description:
+        'session.revoked: sessions (how many), reason (client.gone, client.invalid, client.changed:<kinds>), cause_event_id; client.changed: changes',
+    }),
+  })
+  .meta({ description: "One of a tenant's events, as listed, streamed (gRPC WatchEvents) and sent to its webhook" });
 export type TenantEvent = z.output<typeof TenantEventSchema>;
 export type TenantEventType = TenantEvent['type'];
 

@@ -10,6 +10,7 @@ export * from './document/validate-document';
 export * from './document/document-changes';
 export * from './redirect-uri/redirect-uri';
 export * from './policy/tenant-policy';
+export * from './policy/webhook-secret';
 export * from './policy/webhook-url';
 export * from './policy/policy-dry-run';
 export * from './authorize/authorize-decision';

@@ -49,6 +49,12 @@ export const nodeEnv = z.enum(['development', 'test', 'production']).default('de
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
 
+/** LOG_FORMAT: unset means "by the rule" (chooseLogFormat in logger.ts). */
+export const logFormat = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.enum(['json', 'pretty']).optional(),
+);
+
 /** An integer with bounds; environment strings are coerced. */
 export const int = (fallback: number, min: number, max: number) =>
   z.preprocess(blankAsUnset, z.coerce.number().int().min(min).max(max).default(fallback));

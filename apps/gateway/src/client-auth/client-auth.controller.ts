@@ -1,11 +1,23 @@
 import { ASSERTION_ALGS, tenantChecksAssertions } from '@cimd/core';
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { z } from 'zod';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { TenantId, TenantScoped } from '../common/auth/tenant-access.guard';
+import { ApiErrors, ApiJsonBody, ApiJsonResponse } from '../common/openapi';
 import { ZodBody } from '../common/parse-body';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
-import { AuthenticateClientBody, AuthenticateClientRequest, ClientAuthService } from './client-auth.service';
+import {
+  AS_METADATA_EXAMPLES,
+  AUTHENTICATE_EXAMPLES,
+  AUTHENTICATION_EXAMPLES,
+  AuthorizationServerMetadata,
+  ClientAuthenticationSchema,
+} from './client-auth.schemas';
+import {
+  AuthenticateClientBody,
+  AuthenticateClientRequest,
+  ClientAuthentication,
+  ClientAuthService,
+} from './client-auth.service';
 
 @ApiTags('client authentication')
 @Controller('v1/tenants/:tenant')
@@ -23,11 +35,13 @@ export class ClientAuthController {
     description:
       'A public client without an assertion, or a private_key_jwt client with an RFC 7523 client assertion. A refusal is a 200 with authenticated false, error invalid_client and the rule code in reason.',
   })
-  @ApiBody({ schema: z.toJSONSchema(AuthenticateClientBody) as Record<string, unknown> })
+  @ApiJsonBody(AuthenticateClientBody, AUTHENTICATE_EXAMPLES)
+  @ApiJsonResponse(200, 'Who the client is, or why it is not', ClientAuthenticationSchema, AUTHENTICATION_EXAMPLES)
+  @ApiErrors(404, 413, 415)
   async authenticate(
     @TenantId() tenant: string,
     @Body(new ZodBody(AuthenticateClientBody)) body: AuthenticateClientRequest,
-  ) {
+  ): Promise<ClientAuthentication> {
     return this.clientAuth.authenticate(tenant, body);
   }
 
@@ -35,7 +49,9 @@ export class ClientAuthController {
   @ApiOperation({
     summary: "RFC 8414 members the tenant's authorization server should publish for what the gateway does for it",
   })
-  async metadata(@TenantId() tenant: string) {
+  @ApiJsonResponse(200, 'The members to publish', AuthorizationServerMetadata, AS_METADATA_EXAMPLES)
+  @ApiErrors(404)
+  async metadata(@TenantId() tenant: string): Promise<AuthorizationServerMetadata> {
     const { policy } = await this.policies.require(tenant);
     const methods = policy.token_endpoint_auth_methods_supported.filter(
       (m) => m !== 'private_key_jwt' || tenantChecksAssertions(policy),

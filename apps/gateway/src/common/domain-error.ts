@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * What went wrong with a request, independent of the transport that carried it. Each transport
  * has one table from `kind` to its status (HTTP: http-error.filter.ts, gRPC: grpc-errors.ts);
@@ -25,11 +27,14 @@ export class DomainError extends Error {
   }
 }
 
-/** The one shape of every error body the gateway sends. */
-export interface ErrorBody {
-  error: string;
-  error_description: string;
-}
+/** The one shape of every error body the gateway sends (RFC 6749 §5.2). */
+export const ErrorBodySchema = z
+  .object({
+    error: z.string().min(1).meta({ description: 'An OAuth-style error code: invalid_request, invalid_token, …' }),
+    error_description: z.string().min(1).meta({ description: 'What went wrong, for a person to read' }),
+  })
+  .meta({ description: 'Every error the gateway answers, whatever the status' });
+export type ErrorBody = z.output<typeof ErrorBodySchema>;
 
 export function errorBody(error: string, description: string): ErrorBody {
   return { error, error_description: description };

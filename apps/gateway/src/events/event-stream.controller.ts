@@ -1,11 +1,12 @@
 import type { TenantEvent } from '@cimd/contracts';
 import { InjectLogger } from '@cimd/runtime';
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { TenantId, TenantScoped } from '../common/auth/tenant-access.guard';
 import { DomainError, invalidRequest } from '../common/domain-error';
+import { ApiErrors } from '../common/openapi';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import { LiveTenantEvents, watchTenantEvents } from './event-watch';
 import { TenantEventsRepository } from './tenant-events.repository';
@@ -43,8 +44,24 @@ export class EventStreamController {
       '(the event as GET …/events lists it). A comment line every 15 s keeps the connection open. The stream ends with ' +
       'an `error` event (error, error_description) when the gateway shuts down or the reader is too slow.',
   })
-  @ApiQuery({ name: 'after', required: false, description: 'event id to resume after (default: only new events)' })
-  @ApiProduces('text/event-stream')
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'event id to resume after (default: only new events)',
+    schema: { type: 'string', pattern: '^\\d{1,18}$' },
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'Server-sent events, one per tenant event (its data is the event as JSON)',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'id: 42\nevent: session.revoked\ndata: {"id":"42","tenant":"acme","type":"session.revoked","time":"2026-11-03T08:30:00.000Z","client_id":"https://app.example/oauth/client.json","data":{"sessions":2,"reason":"client.gone"}}\n\n',
+      },
+    },
+  })
+  @ApiErrors(404)
   async stream(@TenantId() tenant: string, @Query('after') after: unknown, @Res() reply: FastifyReply): Promise<void> {
     const resume = after ?? reply.request.headers['last-event-id'];
     if (resume !== undefined && (typeof resume !== 'string' || !/^\d{1,18}$/.test(resume)))

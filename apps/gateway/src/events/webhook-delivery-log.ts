@@ -36,6 +36,8 @@ export class WebhookDeliveryLog implements OnApplicationBootstrap, OnApplication
       void this.settle(jobId, { delivered: true, status });
     });
     events.on('failed', ({ jobId, failedReason }) => void this.attemptFailed(jobId, failedReason));
+    // A failed attempt with retries left is delayed until its retry is due: sign the retry for then.
+    events.on('delayed', ({ jobId, delay }) => void this.publisher.resign(jobId, Number(delay)));
     this.timer = setInterval(
       () => void this.sweep().catch((e: Error) => this.logger.warn({ err: e.message }, 'webhook sweep failed')),
       SWEEP_EVERY_MS,

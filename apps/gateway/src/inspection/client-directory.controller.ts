@@ -1,11 +1,21 @@
 import { applyDecorators, Controller, Get, Query } from '@nestjs/common';
+import { TenantEventSchema } from '@cimd/contracts';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { AdminOnly, Authenticated } from '../common/auth/bearer-auth.guard';
 import type { Principal } from '../common/auth/principal';
 import { invalidRequest } from '../common/domain-error';
+import { ApiErrors, jsonSchemaOf } from '../common/openapi';
 import { CurrentPrincipal, TenantId, TenantScoped } from '../common/auth/tenant-access.guard';
 import { ClientDirectoryService } from './client-directory.service';
-import { CLIENT_LIST_SCHEMA, INSPECTION_SCHEMA, LIST_QUERIES } from './openapi-schemas';
+import {
+  CLIENT_EVENTS_EXAMPLE,
+  CLIENT_LIST_EXAMPLE,
+  CLIENT_LIST_SCHEMA,
+  INSPECTION_EXAMPLE,
+  INSPECTION_SCHEMA,
+  LIST_QUERIES,
+} from './openapi-schemas';
 import { directoryQuery, optionalParam, requiredParam, wholeNumber } from './query-params';
 
 /** The search, filter and paging parameters of a listing, in the OpenAPI document. */
@@ -27,7 +37,7 @@ export class FleetClientsController {
       'first, with health (valid, suspect, failing, invalid, gone, unfetched), last fetch, next fetch and live sessions.',
   })
   @ListQueries()
-  @ApiOkResponse({ schema: CLIENT_LIST_SCHEMA })
+  @ApiOkResponse({ schema: CLIENT_LIST_SCHEMA, example: CLIENT_LIST_EXAMPLE })
   list(@Query() query: Record<string, unknown>) {
     return this.directory.list(undefined, directoryQuery(query));
   }
@@ -47,7 +57,7 @@ export class TenantClientsController {
       "With the tenant's last decision for each, health, last and next fetch, and the tenant's live sessions.",
   })
   @ListQueries()
-  @ApiOkResponse({ schema: CLIENT_LIST_SCHEMA })
+  @ApiOkResponse({ schema: CLIENT_LIST_SCHEMA, example: CLIENT_LIST_EXAMPLE })
   list(@TenantId() tenant: string, @Query() query: Record<string, unknown>) {
     return this.directory.list(tenant, directoryQuery(query));
   }
@@ -62,9 +72,10 @@ export class TenantClientsController {
       '(validated, or the refused body), the cache timeline, the registry history, sessions, the tenant’s events about the ' +
       'client, and the consent card. Sessions of every tenant for the admin, of this tenant for its key.',
   })
-  @ApiQuery({ name: 'client_id', required: true })
-  @ApiQuery({ name: 'redirect_uri', required: false })
-  @ApiOkResponse({ schema: INSPECTION_SCHEMA })
+  @ApiQuery({ name: 'client_id', required: true, schema: { type: 'string' } })
+  @ApiQuery({ name: 'redirect_uri', required: false, schema: { type: 'string' } })
+  @ApiOkResponse({ schema: INSPECTION_SCHEMA, example: INSPECTION_EXAMPLE })
+  @ApiErrors(404)
   inspect(
     @TenantId() tenant: string,
     @CurrentPrincipal() principal: Principal,
@@ -82,9 +93,27 @@ export class TenantClientsController {
 
   @Get('events')
   @ApiOperation({ summary: "The tenant's events about one client, newest first (session.revoked, client.changed, …)" })
-  @ApiQuery({ name: 'client_id', required: true })
-  @ApiQuery({ name: 'before', required: false, description: 'an event id: only older events' })
-  @ApiQuery({ name: 'limit', required: false, description: '1-500 (default 50)' })
+  @ApiQuery({ name: 'client_id', required: true, schema: { type: 'string' } })
+  @ApiQuery({
+    name: 'before',
+    required: false,
+    description: 'an event id: only older events',
+    schema: { type: 'string', pattern: '^\\d{1,18}$' },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: '1-500 (default 50)',
+    schema: { type: 'integer', minimum: 1, maximum: 500 },
+  })
+  @ApiOkResponse({
+    schema: jsonSchemaOf(
+      z.object({ tenant: z.string(), client_id: z.string(), events: z.array(TenantEventSchema) }),
+      'output',
+    ),
+    example: { tenant: 'acme', client_id: CLIENT_EVENTS_EXAMPLE.events[0]?.client_id, ...CLIENT_EVENTS_EXAMPLE },
+  })
+  @ApiErrors(404)
   events(
     @TenantId() tenant: string,
     @Query('client_id') clientId: unknown,

@@ -8,10 +8,25 @@ const iso = { type: 'string', format: 'date-time' };
 const str = { type: 'string' };
 
 export const LIST_QUERIES = [
-  { name: 'q', required: false, description: 'part of the client_id or its host (case-insensitive)' },
+  {
+    name: 'q',
+    required: false,
+    description: 'part of the client_id or its host (case-insensitive)',
+    schema: { type: 'string', maxLength: 200 },
+  },
   { name: 'status', required: false, enum: [...CLIENT_HEALTHS] },
-  { name: 'limit', required: false, description: '1-100 (default 25)' },
-  { name: 'offset', required: false, description: '0-100000 (default 0)' },
+  {
+    name: 'limit',
+    required: false,
+    description: '1-100 (default 25)',
+    schema: { type: 'integer', minimum: 1, maximum: 100 },
+  },
+  {
+    name: 'offset',
+    required: false,
+    description: '0-100000 (default 0)',
+    schema: { type: 'integer', minimum: 0, maximum: 100000 },
+  },
 ];
 
 export const CLIENT_LIST_SCHEMA: Schema = {
@@ -164,4 +179,70 @@ export const VALIDATION_SCHEMA: Schema = {
     errors: { type: 'array', items: str, description: 'one line per problem, starting with the field path' },
     policy: { type: 'object', description: 'the effective policy (defaults filled in) when valid' },
   },
+};
+
+/** Examples of the views above, for the OpenAPI document (a few fields each). */
+const CLIENT_ID = 'https://app.example/oauth/client.json';
+export const CLIENT_LIST_EXAMPLE = {
+  tenant: 'acme',
+  total: 1,
+  limit: 25,
+  offset: 0,
+  items: [
+    {
+      client_id: CLIENT_ID,
+      host: 'app.example',
+      health: 'valid',
+      name: 'Example App',
+      status: 'valid',
+      last_fetch: { at: '2026-11-02T10:00:00.000Z', outcome: 'ok' },
+      next_fetch_at: '2026-11-02T10:50:00.000Z',
+      expires_at: '2026-11-02T11:00:00.000Z',
+      last_decision: 'allow',
+      live_sessions: 2,
+    },
+  ],
+};
+export const INSPECTION_EXAMPLE = {
+  tenant: 'acme',
+  policy_version: 1,
+  request: { client_id: CLIENT_ID, redirect_uri: 'https://app.example/callback' },
+  decision: { decision: 'allow', warnings: [] },
+  cache: 'hit',
+  findings: [],
+  attempts: [],
+};
+export const CLIENT_EVENTS_EXAMPLE = {
+  events: [
+    {
+      id: '42',
+      tenant: 'acme',
+      type: 'session.revoked',
+      time: '2026-11-03T08:30:00.000Z',
+      client_id: CLIENT_ID,
+      data: { sessions: 2, reason: 'client.gone' },
+    },
+  ],
+};
+export const DRY_RUN_EXAMPLE = {
+  tenant: 'acme',
+  current_version: 3,
+  seen: 1,
+  evaluated: 1,
+  truncated: false,
+  counts: { denied: 1, allowed: 0, reason: 0, trust: 0, none: 0 },
+  rows: [
+    {
+      client_id: CLIENT_ID,
+      redirect_uri: 'https://app.example/callback',
+      request_from: 'last_check',
+      current: { decision: 'allow' },
+      proposed: { decision: 'deny', reason: 'policy.host_denied' },
+      change: 'denied',
+    },
+  ],
+};
+export const VALIDATION_EXAMPLE = {
+  valid: false,
+  errors: ['deny_hosts[0]: must be a host name such as "example.com" or a wildcard such as "*.example.com"'],
 };

@@ -37,6 +37,7 @@ export class WhoamiController {
         },
       },
     },
+    example: { kind: 'tenant', tenant: 'acme' },
   })
   async whoami(@CurrentPrincipal() principal: Principal) {
     if (principal.kind !== 'admin') return { kind: 'tenant', tenant: principal.tenantId };

@@ -17,19 +17,22 @@ export const SessionIdSchema = z.string().min(1).max(256).regex(PRINTABLE, 'must
 /** A session registration as either transport receives it. */
 export const RegisterSessionBody = z
   .object({
-    session_id: SessionIdSchema,
-    client_id: z.string().min(1).max(8192),
+    session_id: SessionIdSchema.meta({ description: "The tenant's own id for the grant (idempotency key)" }),
+    client_id: z.string().min(1).max(8192).meta({ description: 'The client the session was granted to' }),
     subject: z
       .string()
       .min(1)
       .max(256)
       .regex(STORABLE_TEXT, 'must not contain U+0000 or an unpaired surrogate')
-      .optional(),
+      .optional()
+      .meta({ description: "The user, for the tenant's own records" }),
     expires_at: z.iso
       .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00Z' })
-      .optional(),
+      .optional()
+      .meta({ description: 'When the session ends by itself' }),
   })
-  .strict();
+  .strict()
+  .meta({ description: 'A session a tenant granted to a client, to be revoked with the client' });
 export type RegisterSession = z.output<typeof RegisterSessionBody>;
 
 /**

@@ -7,7 +7,9 @@ import type { Finding, RuleCode } from '../findings';
  * a rolling upgrade a newer fetcher may write a code an older gateway does not know yet, and the
  * entry must still be read (the code is shown, never acted on).
  */
-export const StoredRuleCodeSchema = z.string().min(1).max(100) as unknown as z.ZodType<RuleCode>;
+export const StoredRuleCodeSchema = z.string().min(1).max(100).meta({
+  description: 'A rule code from the catalogue (docs/RULES.md), e.g. redirect_uri.not_registered',
+}) as unknown as z.ZodType<RuleCode>;
 const ruleCode = StoredRuleCodeSchema;
 
 export const FindingSchema: z.ZodType<Finding> = z.object({

@@ -6,6 +6,7 @@ import {
   parseTenantPolicy,
   TenantPolicy,
 } from './tenant-policy';
+import { webhookSigningKey } from './webhook-secret';
 
 function policy(input: unknown): TenantPolicy {
   const r = parseTenantPolicy(input);
@@ -121,10 +122,30 @@ describe('what a tenant does when a client document changes (SPEC-NOTES 23)', ()
       'webhook.secret: must be at least 16 characters',
     ],
     [{ webhook: { url: 'https://hooks.example/x' } }, 'webhook.secret'],
+    [
+      { webhook: { url: 'https://hooks.example/x', secret: 'whsec_not base64 at all!' } },
+      'webhook.secret: a whsec_ secret must be whsec_ followed by padded standard base64',
+    ],
+    [
+      { webhook: { url: 'https://hooks.example/x', secret: `whsec_${Buffer.alloc(16, 7).toString('base64')}` } },
+      'webhook.secret: a whsec_ secret must encode 24-64 random bytes (this one has 16)',
+    ],
   ])('refuses %j', (input, message) => {
     const r = parseTenantPolicy(input);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join('\n')).toContain(message);
+  });
+
+  it('accepts a Standard Webhooks secret (whsec_ and the base64 of 24-64 bytes)', () => {
+    for (const bytes of [24, 32, 64]) {
+      const secret = `whsec_${Buffer.alloc(bytes, 9).toString('base64')}`;
+      expect(policy({ webhook: { url: 'https://hooks.example/cimd', secret } }).webhook?.secret).toBe(secret);
+      expect(webhookSigningKey(secret)).toEqual(Buffer.alloc(bytes, 9));
+    }
+    // Any other string is its own key, as the deprecated X-CIMD-Signature always used it.
+    expect(webhookSigningKey('webhook-secret-é-0123456789')).toEqual(
+      Buffer.from('webhook-secret-é-0123456789', 'utf8'),
+    );
   });
 
   it('accepts a webhook with an https URL and a secret', () => {

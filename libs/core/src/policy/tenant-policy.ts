@@ -3,15 +3,18 @@ import { ClientIdUrl } from '../client-id/client-id-url';
 import { idnHostForms } from '../client-id/idn-host';
 import { DOCUMENT_CHANGES, DocumentChange } from '../document/document-changes';
 import { quote, RuleCode } from '../findings';
+import { whsecProblem } from './webhook-secret';
 
 // `example.com` matches that host only; `*.example.com` matches every subdomain (not the apex).
 const HOST_PATTERN = /^(?:\*\.)?[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 const hostPattern = z
   .string()
-  .transform((s) => s.toLowerCase())
+  // An overwrite, not a transform: the value stays a string, so the OpenAPI schema says so.
+  .toLowerCase()
   .refine((s) => HOST_PATTERN.test(s), {
     message: 'must be a host name such as "example.com" or a wildcard such as "*.example.com"',
-  });
+  })
+  .meta({ description: 'A host such as "example.com", or "*.example.com" for every subdomain (not the apex)' });
 
 /** What a tenant does with its sessions of a client whose document changed (SPEC-NOTES 23). */
 export type ChangeAction = 'revoke' | 'notify';
@@ -40,11 +43,25 @@ const OnChange = z
 const Webhook = z
   .object({
     /** Where this tenant's events are POSTed (https; delivered by the network-isolated fetcher). */
-    url: z.url({ protocol: /^https$/, message: 'must be an https URL' }),
-    /** Key of the X-CIMD-Signature HMAC. */
-    secret: z.string().min(16, 'must be at least 16 characters').max(256),
+    url: z
+      .url({ protocol: /^https$/, message: 'must be an https URL' })
+      .meta({ description: "Where the tenant's events are POSTed (https)" }),
+    /** The signing secret: whsec_<base64> or any other string used as raw key bytes (webhook-secret.ts). */
+    secret: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .max(256)
+      .superRefine((secret, ctx) => {
+        const problem = whsecProblem(secret);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .meta({
+        description:
+          'The signing secret: whsec_ followed by the base64 of 24-64 random bytes (Standard Webhooks), or any other 16-256 characters used as raw key bytes',
+      }),
   })
-  .strict();
+  .strict()
+  .meta({ description: "Deliver the tenant's events, signed the Standard Webhooks way, to a URL" });
 
 /**
  * An authorization server URL (RFC 8414 §2): https, no query or fragment; plain http only on a
@@ -69,56 +86,87 @@ const serverUrl = z.string().refine(
  */
 export const TenantPolicySchema = z
   .object({
-    /** Hosts whose client_ids may be used; empty means any host not denied. */
-    allow_hosts: z.array(hostPattern).default([]),
-    /** Hosts whose client_ids are refused before anything is fetched. Wins over allow_hosts. */
-    deny_hosts: z.array(hostPattern).default([]),
-    /**
-     * Refuse client_ids whose host has a punycode (`xn--`) label, an internationalized name that
-     * may imitate another host (otherwise such clients get the `client.idn_host` warning).
-     */
-    deny_idn_hosts: z.boolean().default(false),
-    /** Accept only the client_ids listed in allowed_client_ids (draft §7.2). */
-    allowlist_only: z.boolean().default(false),
+    allow_hosts: z
+      .array(hostPattern)
+      .default([])
+      .meta({ description: 'Hosts whose client_ids may be used; empty means any host not denied' }),
+    deny_hosts: z
+      .array(hostPattern)
+      .default([])
+      .meta({ description: 'Hosts whose client_ids are refused before anything is fetched; wins over allow_hosts' }),
+    deny_idn_hosts: z.boolean().default(false).meta({
+      description:
+        'Refuse client_ids whose host has a punycode (xn--) label, an internationalized name that may imitate another host (otherwise such clients get the client.idn_host warning)',
+    }),
+    allowlist_only: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Accept only the client_ids listed in allowed_client_ids (draft §7.2)' }),
     allowed_client_ids: z.array(z.string()).default([]),
-    /** Client_ids shown as trusted, by name and logo. */
-    trusted_client_ids: z.array(z.string()).default([]),
-    /** Show name and logo of clients that are not trusted (otherwise only the host). */
-    show_untrusted_name_and_logo: z.boolean().default(true),
+    trusted_client_ids: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Client_ids shown as trusted, by name and logo' }),
+    show_untrusted_name_and_logo: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Show name and logo of clients that are not trusted (otherwise only the host)' }),
     allow_loopback_redirects: z.boolean().default(true),
     allow_private_use_scheme_redirects: z.boolean().default(true),
-    /** Refuse https redirect URIs on another host than the client_id (draft §8.1). */
-    same_origin_https_redirects: z.boolean().default(false),
-    /** Public clients (auth method "none") must send code_challenge_method S256. */
-    require_pkce_s256_for_public_clients: z.boolean().default(true),
-    /** Refuse documents without client_name (MCP requires it). */
-    require_client_name: z.boolean().default(false),
-    /** Warn on the consent screen while a client was first seen less than this long ago. */
-    new_client_warning_seconds: z.number().int().min(0).default(86_400),
-    /** How long an expired document may still be served while its origin fails transiently. */
+    same_origin_https_redirects: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Refuse https redirect URIs on another host than the client_id (draft §8.1)' }),
+    require_pkce_s256_for_public_clients: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Public clients (auth method "none") must send code_challenge_method S256' }),
+    require_client_name: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Refuse documents without client_name (MCP requires it)' }),
+    new_client_warning_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(86_400)
+      .meta({ description: 'Warn on the consent screen while a client was first seen less than this long ago' }),
     stale_if_error_seconds: z
       .number()
       .int()
       .min(0)
       .max(7 * 86_400)
-      .default(3_600),
-    /** Per kind of document change: revoke the client's sessions here, or only notify. */
-    on_change: OnChange.prefault({}),
-    /** Deliver this tenant's events (signed) to a URL. */
+      .default(3_600)
+      .meta({ description: 'How long an expired document may still be served while its origin fails transiently' }),
+    on_change: OnChange.prefault({}).meta({
+      description: "Per kind of document change: revoke the client's sessions here, or only notify",
+    }),
     webhook: Webhook.optional(),
-    /** The AS's issuer identifier: client assertions may be addressed to it (SPEC-NOTES 26). */
-    issuer: serverUrl.optional(),
-    /** The AS's token endpoint: client assertions may be addressed to it too. */
-    token_endpoint: serverUrl.optional(),
-    /** How client authentication at the AS's token endpoint may go; private_key_jwt also needs issuer and token_endpoint. */
+    issuer: serverUrl
+      .optional()
+      .meta({ description: "The AS's issuer identifier: client assertions may be addressed to it (SPEC-NOTES 26)" }),
+    token_endpoint: serverUrl
+      .optional()
+      .meta({ description: "The AS's token endpoint: client assertions may be addressed to it too" }),
     token_endpoint_auth_methods_supported: z
       .array(z.enum(['none', 'private_key_jwt']))
       .min(1)
-      .default(['none', 'private_key_jwt']),
-    /** Longest life (exp − iat) of a client assertion. */
-    max_assertion_lifetime_seconds: z.number().int().min(10).max(3600).default(300),
-    /** Refuse assertions whose typ is not "oauth-client-auth+jwt" (RFC 8725 §3.11). */
-    require_assertion_typ: z.boolean().default(false),
+      .default(['none', 'private_key_jwt'])
+      .meta({
+        description:
+          "How client authentication at the AS's token endpoint may go; private_key_jwt also needs issuer and token_endpoint",
+      }),
+    max_assertion_lifetime_seconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(300)
+      .meta({ description: 'Longest life (exp − iat) of a client assertion' }),
+    require_assertion_typ: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Refuse assertions whose typ is not "oauth-client-auth+jwt" (RFC 8725 §3.11)' }),
   })
   .strict();
 

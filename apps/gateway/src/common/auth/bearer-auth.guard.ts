@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { ApiBearerAuth } from '@nestjs/swagger';
 import { ApiKeysService } from '../../tenants/api-keys.service';
 import { unauthenticated } from '../domain-error';
+import { ApiErrors } from '../openapi';
 import { assertAdmin, AuthenticatedRequest, BEARER } from './principal';
 
 const ADMIN_ONLY = 'cimd:admin-only';
@@ -32,7 +33,8 @@ export class BearerAuthGuard implements CanActivate {
 }
 
 /** Every route of the controller (or this route) needs a bearer token. */
-export const Authenticated = () => applyDecorators(UseGuards(BearerAuthGuard), ApiBearerAuth());
+export const Authenticated = () =>
+  applyDecorators(UseGuards(BearerAuthGuard), ApiBearerAuth('bearer'), ApiErrors(401, 503));
 
 /** Only the platform admin token. */
-export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
+export const AdminOnly = () => applyDecorators(SetMetadata(ADMIN_ONLY, true), ApiErrors(403));

@@ -7,7 +7,8 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiParam } from '@nestjs/swagger';
-import { tenantId } from '../parse-body';
+import { ApiErrors } from '../openapi';
+import { TENANT_ID, tenantId } from '../parse-body';
 import { BearerAuthGuard } from './bearer-auth.guard';
 import { assertTenantAccess, AuthenticatedRequest } from './principal';
 
@@ -33,8 +34,14 @@ export class TenantAccessGuard implements CanActivate {
 export const TenantScoped = () =>
   applyDecorators(
     UseGuards(BearerAuthGuard, TenantAccessGuard),
-    ApiBearerAuth(),
-    ApiParam({ name: 'tenant', description: 'tenant id' }),
+    ApiBearerAuth('bearer'),
+    ApiParam({
+      name: 'tenant',
+      description: 'The tenant id: 1-63 lower-case letters, digits or hyphens',
+      schema: { type: 'string', pattern: TENANT_ID.source },
+      example: 'acme',
+    }),
+    ApiErrors(400, 401, 403, 503),
   );
 
 /** The tenant of the route, checked by TenantAccessGuard. */
