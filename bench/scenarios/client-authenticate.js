@@ -9,7 +9,7 @@
  * 1. `clients` confidential clients, each with its own P-256 key at its jwks_uri, are fetched
  *    once through the real path (authenticate → fetcher → origin → Redis, keys as a follow-up).
  * 2. The assertions are signed beforehand (outside any measurement): each side gets its own,
- *    as many as a short probe of the gateway says it can use, plus a margin.
+ *    as many as a short probe of that side says it can use, plus a margin.
  * 3. Warm-up, then the maximum rate of each side (autocannon, closed loop), alternating
  *    `rounds` times; the CPU time each server spends per verification.
  */
@@ -112,21 +112,24 @@ module.exports = {
       durationS,
       verify: AUTHENTICATED,
     });
-    // The gateway refuses a jti it has seen: each run gets assertions of its own, enough for it.
-    const probe = await maxRate(side('gateway', assertionBodies(stack, clients, 20_000, 'probe'), 1));
-    const perRun = (durationS) => Math.ceil(Math.max(probe.rps, 500) * 2 * durationS) + 1000;
-    log(`  probe: ${probe.rps} verifications/s; signing ${perRun(maxS)} assertions per run`);
+    // The gateway refuses a jti it has seen: each run gets assertions of its own, enough for it
+    // (a 1 s probe of each side says how many; twice that, and a margin).
+    const probe = {};
+    for (const name of ['gateway', 'baseline'])
+      probe[name] = await maxRate(side(name, assertionBodies(stack, clients, 20_000, `probe-${name}`), 1));
+    const perRun = (name, durationS) => Math.ceil(Math.max(probe[name].rps, 500) * 2 * durationS) + 1000;
+    log(`  probe: gateway ${probe.gateway.rps}, baseline ${probe.baseline.rps} verifications/s`);
 
     log(`  warm-up ${warmupS} s each`);
     for (const name of ['gateway', 'baseline'])
-      await maxRate(side(name, assertionBodies(stack, clients, perRun(warmupS), `warm-${name}`), warmupS));
+      await maxRate(side(name, assertionBodies(stack, clients, perRun(name, warmupS), `warm-${name}`), warmupS));
 
     const runs = { gateway: [], baseline: [] };
     const cpu = {};
     const cpuPerRequest = { gateway: [], baseline: [] };
     for (let r = 0; r < rounds; r++) {
       for (const name of ['gateway', 'baseline']) {
-        const bodies = assertionBodies(stack, clients, perRun(maxS), `${name}-${r}`);
+        const bodies = assertionBodies(stack, clients, perRun(name, maxS), `${name}-${r}`);
         const usage = cpuUsage(stack.pids());
         const result = await maxRate(side(name, bodies, maxS));
         cpu[`${name}_max`] = usage.stop();
