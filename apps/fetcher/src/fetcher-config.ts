@@ -21,7 +21,8 @@ import { DEFAULT_MAX_JWKS_BYTES, DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFe
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-const FetcherEnv = z.object({
+/** Every variable the fetcher reads: docs/OPERATIONS.md documents each one (test/docs.test.ts). */
+export const FetcherEnv = z.object({
   NODE_ENV: nodeEnv,
   HOST: z.string().min(1).default('0.0.0.0'),
   FETCHER_PORT: port(3001),

@@ -23,7 +23,8 @@ import { z } from 'zod';
 export { DEFAULT_REDIS_URL };
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cimd';
 
-const GatewayEnv = z.object({
+/** Every variable the gateway reads: docs/OPERATIONS.md documents each one (test/docs.test.ts). */
+export const GatewayEnv = z.object({
   NODE_ENV: nodeEnv,
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(3000),
