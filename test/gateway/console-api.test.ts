@@ -104,6 +104,37 @@ describe('a client whose host does not resolve (SPEC-NOTES 8, 15)', () => {
     }
   });
 
+  it('client authentication answers temporarily_unavailable with the same fetch_error and hint, over HTTP and gRPC', async () => {
+    const http = await stack.request('POST', '/v1/tenants/acme/clients/authenticate', {
+      token: keys.acme,
+      body: { client_id: unresolvable },
+    });
+    expect(http.status).toBe(200);
+    expect(http.body).toMatchObject({
+      authenticated: false,
+      error: 'temporarily_unavailable',
+      reason: 'client.pending',
+      fetch_error: { code: 'fetch.dns_failed' },
+    });
+    expect(http.body.retry_after_seconds).toBeGreaterThanOrEqual(1);
+    const Gateway = loadGatewayClient();
+    const client = new Gateway(`127.0.0.1:${stack.grpcPort}`, grpc.credentials.createInsecure());
+    try {
+      const answer = ok(
+        await unaryCall<messages.AuthenticateClientResponse__Output>(
+          client,
+          'AuthenticateClient',
+          { tenant: 'acme', client_id: unresolvable },
+          metadataFor(keys.acme!),
+        ),
+      );
+      expect(answer).toMatchObject({ error: 'temporarily_unavailable', fetch_error: { code: 'fetch.dns_failed' } });
+      expect(answer.retry_after_seconds).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+    }
+  });
+
   it('GET /v1/clients says why it is not cached; GET /v1/clients/attempts lists the attempts, never a document', async () => {
     const record = await stack.request('GET', `/v1/clients?client_id=${q(unresolvable)}`, { token: keys.acme });
     expect(record.status).toBe(404);

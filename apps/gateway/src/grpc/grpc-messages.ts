@@ -85,6 +85,8 @@ export function authenticateClientResponse(result: ClientAuthentication): grpc.A
     error_description: result.error_description,
     reason: result.reason,
     client: result.client && { client_id: result.client.client_id, host: result.client.host, name: result.client.name },
+    fetch_error: result.fetch_error && { ...result.fetch_error },
+    retry_after_seconds: result.retry_after_seconds,
   };
 }
 
