@@ -93,3 +93,88 @@ describe('the in-process copy of cache entries', () => {
     expect((await check(id)).body).toMatchObject({ decision: 'deny', reason: 'document.gone' });
   });
 });
+
+/**
+ * Decisions remembered from the copies (AuthorizeService): an identical check made on the same
+ * copies of entry and policy gets the same answer without deciding again, and whatever the
+ * answer was made from ends it at once.
+ */
+describe('remembered decisions', () => {
+  async function remembered(): Promise<number> {
+    const text = await (await fetch(`${stack.url}/metrics`)).text();
+    return Number(/^cimd_authorize_remembered_answers_total (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+
+  /** Checks until one is answered from a remembered decision; that answer. */
+  async function rememberedAnswer(id: string) {
+    const before = await remembered();
+    let answer: Awaited<ReturnType<typeof check>> | undefined;
+    await waitFor(async () => {
+      answer = await check(id);
+      return (await remembered()) > before;
+    }, 'a check answered from a remembered decision');
+    return answer!;
+  }
+
+  it('gives the answer of an identical check again, byte for byte', async () => {
+    const id = stack.clientId('/remembered.json');
+    stack.origin.json('/remembered.json', documentFor(id), { 'cache-control': 'max-age=600' });
+    await check(id);
+    const decided = await check(id);
+    const again = await rememberedAnswer(id);
+    expect(again.status).toBe(200);
+    expect(again.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(again.body).toEqual(decided.body);
+    expect(again.body).toMatchObject({ decision: 'allow', cache: { status: 'hit' } });
+  });
+
+  it('ends with a policy change at once', async () => {
+    const id = stack.clientId('/policy-change.json');
+    stack.origin.json('/policy-change.json', documentFor(id), { 'cache-control': 'max-age=600' });
+    await check(id);
+    expect((await rememberedAnswer(id)).body.decision).toBe('allow');
+    const host = new URL(id).hostname;
+    expect((await stack.request('PUT', '/v1/tenants/acme/policy', { body: { deny_hosts: [host] } })).status).toBe(200);
+    try {
+      expect((await check(id)).body).toMatchObject({ decision: 'deny', reason: 'policy.host_denied' });
+    } finally {
+      await stack.request('PUT', '/v1/tenants/acme/policy', { body: {} });
+    }
+    expect((await check(id)).body.decision).toBe('allow');
+  });
+
+  it('ends with a new entry at once: the document changed and was fetched again', async () => {
+    const id = stack.clientId('/renamed.json');
+    stack.origin.json('/renamed.json', { ...documentFor(id), client_name: 'Before' }, { 'cache-control': 'max-age=600' });
+    await check(id);
+    expect((await rememberedAnswer(id)).body.client.name).toBe('Before');
+    stack.origin.json('/renamed.json', { ...documentFor(id), client_name: 'After' }, { 'cache-control': 'max-age=600' });
+    const fetchedAt = parseCacheEntry(await stack.redis.get(stack.keys.clientEntry(id)))?.fetched_at ?? 0;
+    expect((await stack.request('POST', '/v1/clients/refresh', { body: { client_id: id } })).status).toBe(202);
+    await waitFor(
+      async () => (parseCacheEntry(await stack.redis.get(stack.keys.clientEntry(id)))?.fetched_at ?? 0) > fetchedAt,
+      'the fetcher to write the new entry',
+    );
+    // The fetcher's notice drops the copy as it writes: the next check decides on the new entry.
+    await waitFor(async () => (await check(id)).body.client.name === 'After', 'the new entry to be answered');
+  });
+
+  it('ends when the entry is due for refresh, though the copy is still held', async () => {
+    const id = stack.clientId('/due-soon.json');
+    stack.origin.json('/due-soon.json', documentFor(id), { 'cache-control': 'max-age=600' });
+    await check(id);
+    // An entry written with no notice (as a lost notice leaves it), due for refresh well inside the copy's lifetime.
+    const key = stack.keys.clientEntry(id);
+    const entry = parseCacheEntry(await stack.redis.get(key));
+    await new Promise((resolve) => setTimeout(resolve, TTL_MS + 20));
+    const dueAt = Date.now() + 400;
+    await stack.redis.set(key, JSON.stringify({ ...entry, refresh_at: dueAt }), 'KEEPTTL');
+    expect((await check(id)).body.cache.status).toBe('hit'); // read from Redis now, and kept for a second
+    const before = await remembered();
+    expect((await check(id)).body.cache.status).toBe('hit');
+    expect(await remembered()).toBe(before + 1);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt - Date.now()) + 20));
+    // Still inside the copy's lifetime: without the decision's own time this would be the remembered "hit".
+    expect((await check(id)).body.cache.status).toBe('refreshing');
+  });
+});

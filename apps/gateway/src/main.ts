@@ -7,6 +7,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { lingerAfterEarlyAnswers } from './common/lingering-close';
+import { AuthorizeFastPath } from './authorize/authorize-fast-path';
 import type { DecidedRequest } from './authorize/authorize.controller';
 import { errorBody } from './common/domain-error';
 import { useJsonBodyParser } from './common/json-body';
@@ -112,6 +113,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   countRequestTimeout = () => metrics.requestTimeouts.inc();
   const fastify = app.getHttpAdapter().getInstance();
   lingerAfterEarlyAnswers(fastify.server);
+  app.get(AuthorizeFastPath).serveOn(fastify);
   useJsonBodyParser(fastify);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     metrics.requests.observe(

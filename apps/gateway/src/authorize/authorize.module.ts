@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { AuthorizeFastPath } from './authorize-fast-path';
 import { AuthorizeController } from './authorize.controller';
 import { AuthorizeService } from './authorize.service';
 
@@ -8,7 +9,7 @@ import { AuthorizeService } from './authorize.service';
 @Module({
   imports: [TenantsModule, ClientsModule],
   controllers: [AuthorizeController],
-  providers: [AuthorizeService],
+  providers: [AuthorizeService, AuthorizeFastPath],
   exports: [AuthorizeService],
 })
 export class AuthorizeModule {}

@@ -19,11 +19,14 @@ import { logoUrl } from '../clients/clients.service';
 import { invalidRequest } from '../common/domain-error';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { GatewayMetrics } from '../observability/gateway-metrics';
-import { TenantPoliciesService } from '../tenants/tenant-policies.service';
+import { PolicyVersion, TenantPoliciesService } from '../tenants/tenant-policies.service';
+import { decisionUntil, RememberedDecision, RememberedDecisions } from './remembered-decisions';
 
 export interface AuthorizeResponse extends AuthorizeDecision {
   cache?: { status: CacheStatus; fetched_at: string; expires_at: string };
 }
+
+type Counted = { inc(): void };
 
 /** client_id problems that mean the caller did not send a URL at all: a 400, not a decision. */
 export const NOT_A_URL: ReadonlySet<RuleCode> = new Set<RuleCode>([
@@ -38,19 +41,52 @@ export const NOT_A_URL: ReadonlySet<RuleCode> = new Set<RuleCode>([
 /** The hot path: one authorization request of one tenant, decided on the client's cached document. */
 @Injectable()
 export class AuthorizeService {
+  private readonly remembered = new RememberedDecisions();
+  private readonly hits: { local: Counted; cache: Counted };
+
   constructor(
     private readonly clients: ClientResolver,
     private readonly policies: TenantPoliciesService,
     private readonly sightings: ClientSightings,
     private readonly metrics: GatewayMetrics,
     @InjectConfig() private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.hits = {
+      local: metrics.localCache.labels({ result: 'hit' }),
+      cache: metrics.cache.labels({ result: 'hit' }),
+    };
+  }
 
   async check(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
+    const remembered = this.recall(tenantId, request);
+    if (remembered) return remembered.response;
     const result = await this.decide(tenantId, request);
+    this.record(tenantId, request, result);
+    return result;
+  }
+
+  /**
+   * The answer to a check answered before from the copies of the client's entry and of the
+   * tenant's policy this process still holds, without I/O or a promise (and counted as a check);
+   * undefined when the check must be decided (`check`).
+   */
+  recall(tenantId: string, request: AuthorizeRequest): RememberedDecision | undefined {
+    const remembered = this.remembered.recall(tenantId, request, this.current, Date.now());
+    if (!remembered) return undefined;
+    // As the check it stands for would have counted: a lookup answered from the copy.
+    this.hits.local.inc();
+    this.hits.cache.inc();
+    this.metrics.rememberedDecisions.inc();
+    this.record(tenantId, request, remembered.response);
+    return remembered;
+  }
+
+  private readonly current = (r: RememberedDecision): boolean =>
+    this.clients.peek(r.clientKey) === r.copy && this.policies.cached(r.policy.tenantId) === r.policy;
+
+  private record(tenantId: string, request: AuthorizeRequest, result: AuthorizeResponse): void {
     this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
     this.sightings.record(tenantId, request, result);
-    return result;
   }
 
   private async decide(tenantId: string, request: AuthorizeRequest): Promise<AuthorizeResponse> {
@@ -59,7 +95,8 @@ export class AuthorizeService {
     const url = copy?.url ?? checkClientIdUrl(request.client_id);
     const first = url.errors[0];
     if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
-    const { policy } = await this.policies.require(tenantId);
+    const policyVersion = await this.policies.require(tenantId);
+    const { policy } = policyVersion;
 
     if (!url.url) return this.deny(request, url, url.errors);
     // A client_id the tenant refuses is never fetched.
@@ -77,7 +114,25 @@ export class AuthorizeService {
         expires_at: new Date(entry.expires_at).toISOString(),
       };
     }
+    if (status === 'hit') this.remember(tenantId, request, key, entry, policyVersion, decision);
     return decision;
+  }
+
+  /** A decision made from a fresh entry is given again while nothing it was made from changes. */
+  private remember(
+    tenantId: string,
+    request: AuthorizeRequest,
+    clientKey: string,
+    entry: CacheEntry,
+    policy: PolicyVersion,
+    response: AuthorizeResponse,
+  ): void {
+    const copy = this.clients.peek(clientKey);
+    // Only what this process holds copies of can be checked for change without I/O.
+    if (copy?.entry !== entry || this.policies.cached(tenantId) !== policy) return;
+    const now = Date.now();
+    const until = decisionUntil(entry, policy.policy, now);
+    if (until > now) this.remembered.remember(tenantId, request, { response, clientKey, copy, policy, until });
   }
 
   private decideOn(

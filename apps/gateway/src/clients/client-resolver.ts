@@ -96,6 +96,11 @@ export class ClientResolver implements OnModuleInit {
     return copy;
   }
 
+  /** This replica's copy without counting a lookup: is what an answer was made from still current? */
+  peek(key: string): ClientCopy | undefined {
+    return this.copies.get(key);
+  }
+
   /** With `keys`, a fetch waited for is awaited until the client's key set is written too (client authentication). */
   async resolve(
     clientId: string,

@@ -35,6 +35,11 @@ export class GatewayMetrics {
     labelNames: ['decision', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly rememberedDecisions = new Counter({
+    name: 'cimd_authorize_remembered_answers_total',
+    help: 'Authorize checks answered with a decision remembered from an identical check on the same copies of entry and policy',
+    registers: [this.registry],
+  });
   readonly clientAuthentications = new Counter({
     name: 'cimd_client_authentications_total',
     help: "Client authentications at tenants' token endpoints by result (authenticated, refused, pending) and reason",

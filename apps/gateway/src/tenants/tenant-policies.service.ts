@@ -53,6 +53,11 @@ export class TenantPoliciesService implements OnModuleInit {
     return { tenantId, version: 1, policy: policy.effective };
   }
 
+  /** The policy in force if this process holds a fresh copy of it: no I/O, no promise. */
+  cached(tenantId: string): PolicyVersion | undefined {
+    return this.policies.get(tenantId);
+  }
+
   /** The policy in force, or undefined for an unknown tenant. */
   async current(tenantId: string): Promise<PolicyVersion | undefined> {
     return this.policies.get(tenantId) ?? (await this.policies.load(tenantId, undefined));
