@@ -188,8 +188,9 @@ describe('authentication', () => {
 
   it('DELETE /v1/tenants/{t}/keys/{id} (admin) → 204; the revoked key gets 401 at once', async () => {
     const { id, key } = await createKey('alpha');
-    // Used (and so cached by the gateway) before the revocation.
+    // Used (and so cached by the gateway, also as a verified token of the authorize check) before the revocation.
     expect((await stack.request('GET', '/v1/tenants/alpha/policy', { token: key })).status).toBe(200);
+    expect((await check('alpha', checkBody('https://a.example/c.json'), key)).status).toBe(200);
     const del = await stack.request('DELETE', `/v1/tenants/alpha/keys/${id}`);
     expect(del.status).toBe(204);
     expect(del.body).toBeUndefined();

@@ -145,10 +145,18 @@ describe('remembered decisions', () => {
 
   it('ends with a new entry at once: the document changed and was fetched again', async () => {
     const id = stack.clientId('/renamed.json');
-    stack.origin.json('/renamed.json', { ...documentFor(id), client_name: 'Before' }, { 'cache-control': 'max-age=600' });
+    stack.origin.json(
+      '/renamed.json',
+      { ...documentFor(id), client_name: 'Before' },
+      { 'cache-control': 'max-age=600' },
+    );
     await check(id);
     expect((await rememberedAnswer(id)).body.client.name).toBe('Before');
-    stack.origin.json('/renamed.json', { ...documentFor(id), client_name: 'After' }, { 'cache-control': 'max-age=600' });
+    stack.origin.json(
+      '/renamed.json',
+      { ...documentFor(id), client_name: 'After' },
+      { 'cache-control': 'max-age=600' },
+    );
     const fetchedAt = parseCacheEntry(await stack.redis.get(stack.keys.clientEntry(id)))?.fetched_at ?? 0;
     expect((await stack.request('POST', '/v1/clients/refresh', { body: { client_id: id } })).status).toBe(202);
     await waitFor(

@@ -116,13 +116,11 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   app.get(AuthorizeFastPath).serveOn(fastify);
   useJsonBodyParser(fastify);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    metrics.requests.observe(
-      {
-        route: request.routeOptions.url ?? 'unmatched',
-        method: request.method,
-        status: String(reply.statusCode),
-        decision: (request as DecidedRequest).decision ?? '',
-      },
+    metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      (request as DecidedRequest).decision ?? '',
       reply.elapsedTime / 1000,
     );
     done();

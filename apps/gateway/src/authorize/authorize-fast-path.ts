@@ -40,9 +40,9 @@ export class AuthorizeFastPath {
   }
 
   private handler(framework: RouteHandlerMethod): RouteHandlerMethod {
-    const fast = this;
+    const answer = (request: FastifyRequest, reply: FastifyReply) => this.answer(request as CheckRequest, reply);
     return function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const answered = fast.answer(request as CheckRequest, reply);
+      const answered = answer(request, reply);
       // Sent (or being sent) here: nothing for Fastify to send (a returned reply would be sent twice).
       return answered === FRAMEWORK ? framework.call(this, request, reply) : answered;
     };

@@ -85,7 +85,7 @@ export class AuthorizeService {
     this.clients.peek(r.clientKey) === r.copy && this.policies.cached(r.policy.tenantId) === r.policy;
 
   private record(tenantId: string, request: AuthorizeRequest, result: AuthorizeResponse): void {
-    this.metrics.decisions.inc({ decision: result.decision, reason: result.reason ?? '' });
+    this.metrics.decided(result.decision, result.reason ?? '');
     this.sightings.record(tenantId, request, result);
   }
 

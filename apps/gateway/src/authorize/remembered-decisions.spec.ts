@@ -53,7 +53,9 @@ describe('RememberedDecisions', () => {
     expect(remembered.recall('other', { ...request, redirect_uri: 'x\ny', response_type: 'code' }, always, 0)).toBe(
       undefined,
     );
-    expect(remembered.recall('acme', { ...request, redirect_uri: 'x\ny', response_type: 'code' }, always, 0)).toBeDefined();
+    expect(
+      remembered.recall('acme', { ...request, redirect_uri: 'x\ny', response_type: 'code' }, always, 0),
+    ).toBeDefined();
   });
 });
 

@@ -44,22 +44,30 @@ export class ClientSightings implements OnModuleInit, BeforeApplicationShutdown 
     await this.flush();
   }
 
+  /** On every check: an update in place of the pair's pending sighting (no allocation once it exists). */
   record(tenant: string, request: AuthorizeRequest, decision: AuthorizeDecision): void {
     const key = `${tenant}\n${request.client_id}`;
     const previous = this.pending.get(key);
-    if (!previous && this.pending.size >= SIGHTINGS.maxPending) {
+    if (previous) {
+      previous.seenAt = Date.now();
+      previous.checks += 1;
+      previous.decision = decision.decision;
+      previous.reason = decision.reason ?? null;
+      previous.request = request;
+      return;
+    }
+    if (this.pending.size >= SIGHTINGS.maxPending) {
       this.dropped += 1;
       return;
     }
-    const { client_id: clientId, ...parameters } = request;
     this.pending.set(key, {
       tenant,
-      clientId,
-      seenAt: new Date(),
-      checks: (previous?.checks ?? 0) + 1,
+      clientId: request.client_id,
+      seenAt: Date.now(),
+      checks: 1,
       decision: decision.decision,
       reason: decision.reason ?? null,
-      request: parameters,
+      request,
     });
   }
 

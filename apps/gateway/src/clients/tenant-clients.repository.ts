@@ -7,12 +7,13 @@ import { DataSource } from 'typeorm';
 export interface Sighting {
   tenant: string;
   clientId: string;
-  seenAt: Date;
+  /** When the latest check was made (ms since the epoch). */
+  seenAt: number;
   checks: number;
   decision: string;
   reason: string | null;
-  /** The request parameters of the latest check, without the client_id. */
-  request: Omit<AuthorizeRequest, 'client_id'>;
+  /** The latest check's request (its client_id is not stored again). */
+  request: AuthorizeRequest;
 }
 
 /** What is kept of a tenant's clients: the last check and its decision (`tenant_clients`). */
@@ -42,11 +43,11 @@ export class TenantClientsRepository {
       [
         batch.map((s) => s.tenant),
         batch.map((s) => s.clientId),
-        batch.map((s) => s.seenAt.toISOString()),
+        batch.map((s) => new Date(s.seenAt).toISOString()),
         batch.map((s) => s.checks),
         batch.map((s) => s.decision),
         batch.map((s) => s.reason),
-        batch.map((s) => JSON.stringify(s.request)),
+        batch.map((s) => JSON.stringify({ ...s.request, client_id: undefined })),
       ],
     );
   }

@@ -60,7 +60,33 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Children by label values: prom-client hashes a label object on every call, the hot path looks up one string. */
+  private readonly requestSeries = new Map<string, ReturnType<Histogram['labels']>>();
+  private readonly decisionSeries = new Map<string, ReturnType<Counter['labels']>>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cimd_gateway_' });
+  }
+
+  /** One HTTP request answered (the label values come from a bounded set: routes, methods, statuses, decisions). */
+  observeRequest(route: string, method: string, status: number, decision: string, seconds: number): void {
+    const key = `${route} ${method} ${status} ${decision}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = this.requests.labels({ route, method, status: String(status), decision });
+      this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
+  /** One authorize decision, by outcome and deciding rule. */
+  decided(decision: string, reason: string): void {
+    const key = `${decision} ${reason}`;
+    let series = this.decisionSeries.get(key);
+    if (!series) {
+      series = this.decisions.labels({ decision, reason });
+      this.decisionSeries.set(key, series);
+    }
+    series.inc();
   }
 }

@@ -16,6 +16,8 @@ const KEY_FORMAT = new RegExp(`^cimd_(${UUID})_([A-Za-z0-9_-]{43})$`);
 const KEY_ID = new RegExp(`^${UUID}$`);
 /** How long a verified key is trusted without asking PostgreSQL again (revocations also arrive by pub/sub). */
 const KEY_CACHE_MS = 30_000;
+/** Verified tokens remembered at most; past that all are dropped at once. */
+const MAX_VERIFIED_TOKENS = 10_000;
 
 const ADMIN: Principal = Object.freeze({ kind: 'admin' });
 
@@ -38,6 +40,12 @@ function principalOfKey(key: StoredApiKey, keyId: string, secret: string): Princ
 export class ApiKeysService implements OnModuleInit {
   private readonly adminHash: Buffer;
   private readonly keys: LocalCache<StoredApiKey>;
+  /**
+   * Tokens verified without I/O before, with the key record each was verified against: a repeat
+   * costs a map lookup, not two SHA-256s, and ends when that record is no longer the one held
+   * (revoked, reloaded or expired). Only in this process's memory, as every request's token is.
+   */
+  private readonly verified = new Map<string, { principal: Principal; key: StoredApiKey | undefined }>();
 
   constructor(
     private readonly tenants: TenantsRepository,
@@ -105,9 +113,20 @@ export class ApiKeysService implements OnModuleInit {
    * refuse or explain (`principal`).
    */
   verifyCached(token: string): Principal | undefined {
-    if (timingSafeEqual(sha256(token), this.adminHash)) return ADMIN;
+    const known = this.verified.get(token);
+    if (known && (known.principal.kind === 'admin' || this.keys.get(known.principal.keyId) === known.key))
+      return known.principal;
+    if (timingSafeEqual(sha256(token), this.adminHash)) return this.remember(token, ADMIN);
     const m = KEY_FORMAT.exec(token);
-    const key = m ? this.keys.get(m[1] ?? '') : undefined;
-    return key && principalOfKey(key, m?.[1] ?? '', m?.[2] ?? '');
+    const keyId = m?.[1] ?? '';
+    const key = m ? this.keys.get(keyId) : undefined;
+    const principal = key && principalOfKey(key, keyId, m?.[2] ?? '');
+    return principal && this.remember(token, principal, key);
+  }
+
+  private remember(token: string, principal: Principal, key?: StoredApiKey): Principal {
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.clear();
+    this.verified.set(token, { principal, key });
+    return principal;
   }
 }
