@@ -1,5 +1,6 @@
 import type { Server } from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS } from '@cimd/contracts';
 import { InjectLogger } from '@cimd/runtime';
 import { BeforeApplicationShutdown, INestApplication, Injectable } from '@nestjs/common';
 import { GrpcOptions, Transport } from '@nestjs/microservices';
@@ -10,19 +11,6 @@ import { GatewayConfig, InjectConfig } from '../gateway-config';
 
 export const GRPC_PACKAGE = 'cimd.v1';
 const PROTO_FILE = join('proto', 'cimd', 'v1', 'gateway.proto');
-
-/**
- * How the gateway (and the tests' client) load the proto: field names as written
- * (`client_id`), unset fields absent rather than defaulted, repeated fields always arrays.
- */
-export const PROTO_LOADER_OPTIONS = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  arrays: true,
-  oneofs: false,
-};
 
 /** Largest request message, as the HTTP body limit: requests are a few hundred bytes. */
 export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
