@@ -20,6 +20,7 @@ const { formatMarkdown } = require('./lib/report');
 
 const SCENARIOS = [
   require('./scenarios/authorize-hit'),
+  require('./scenarios/authorize-hit-grpc'),
   require('./scenarios/client-authenticate'),
   require('./scenarios/authorize-miss'),
   require('./scenarios/herd'),
@@ -31,6 +32,7 @@ const SCENARIOS = [
 const SIZES = {
   full: {
     hit: { clients: 1000, connections: 32, warmupS: 5, maxS: 15, pacedS: 15, rounds: 2 },
+    hitGrpc: { clients: 1000, concurrency: 32, warmupS: 5, maxS: 15, pacedS: 15, rounds: 2 },
     authenticate: { clients: 100, connections: 32, warmupS: 3, maxS: 10, rounds: 2 },
     miss: { samples: 200 },
     herd: { concurrent: 1000 },
@@ -40,6 +42,7 @@ const SIZES = {
   },
   quick: {
     hit: { clients: 50, connections: 8, warmupS: 1, maxS: 1, pacedS: 1, rounds: 1 },
+    hitGrpc: { clients: 50, concurrency: 8, warmupS: 1, maxS: 1, pacedS: 1, rounds: 1 },
     authenticate: { clients: 5, connections: 4, warmupS: 1, maxS: 1, rounds: 1 },
     miss: { samples: 10 },
     herd: { concurrent: 50 },

@@ -20,6 +20,11 @@
  * POST /inline/check — what a peer without a fetcher does on the request path: fetch the
  *   document now with @cimd/safe-fetch (the same client and options as the fetcher), validate
  *   it, decide. Nothing is cached.
+ *
+ * gRPC cimd.v1.Gateway/CheckAuthorization on GRPC_PORT — the authorize check's cache hit over a
+ *   bare @grpc/grpc-js server: the bearer token from the `authorization` metadata compared as
+ *   above, the two required fields checked, then the same URL rules, Redis read and decision as
+ *   the HTTP route, answered as the same CheckAuthorizationResponse message. No other method.
  */
 const http = require('node:http');
 const { createHash, timingSafeEqual } = require('node:crypto');
@@ -27,6 +32,10 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { readFileSync } = require('node:fs');
 const Redis = require('ioredis');
 const jose = require('jose');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+const path = require('node:path');
+const { DIST } = require('../lib/dist');
 const { contracts, core, safeFetch } = require('../lib/dist');
 
 const env = process.env;
@@ -217,7 +226,62 @@ const server = http.createServer((req, res) => {
 server.keepAliveTimeout = 72_000; // as Fastify's default, so both keep their connections alike
 server.listen(Number(env.PORT), '127.0.0.1');
 
+// gRPC: CheckAuthorization only, with the proto loaded as the gateway loads it.
+function grpcFailure(callback, code, error, description) {
+  const metadata = new grpc.Metadata();
+  metadata.set('cimd-error', error);
+  callback({ code, details: `${error}: ${description}`, metadata });
+}
+
+function checkAuthorization(call, callback) {
+  const [header] = call.metadata.get('authorization');
+  if (
+    typeof header !== 'string' ||
+    !header.startsWith('Bearer ') ||
+    !timingSafeEqual(sha256(header.slice(7)), tokenHash)
+  )
+    return grpcFailure(callback, grpc.status.UNAUTHENTICATED, 'invalid_token', 'not the bench token');
+  const body = call.request;
+  // proto3: an unset string field is absent (defaults: false) or, from some senders, "".
+  if (!body.client_id || !body.redirect_uri)
+    return grpcFailure(
+      callback,
+      grpc.status.INVALID_ARGUMENT,
+      'invalid_request',
+      'client_id and redirect_uri are required',
+    );
+  const url = core.checkClientIdUrl(body.client_id);
+  if (!url.url) {
+    const document = { valid: false, errors: url.errors, warnings: [] };
+    return callback(null, core.decideAuthorization({ request: body, document }));
+  }
+  if (core.evaluateClientIdPolicy(url.url, policy)) {
+    const document = { valid: false, errors: [], warnings: [] };
+    return callback(null, core.decideAuthorization({ request: body, document, policy }));
+  }
+  hit(body, url).then(
+    (decision) => callback(null, decision),
+    (e) => grpcFailure(callback, grpc.status.INTERNAL, 'server_error', e.message),
+  );
+}
+
+let grpcServer;
+if (env.GRPC_PORT) {
+  const protoPath = path.join(DIST, 'proto', 'cimd', 'v1', 'gateway.proto');
+  const definition = protoLoader.loadSync(protoPath, contracts.PROTO_LOADER_OPTIONS);
+  const loaded = grpc.loadPackageDefinition(definition);
+  grpcServer = new grpc.Server();
+  grpcServer.addService(loaded.cimd.v1.Gateway.service, { CheckAuthorization: checkAuthorization });
+  grpcServer.bindAsync(`127.0.0.1:${env.GRPC_PORT}`, grpc.ServerCredentials.createInsecure(), (e) => {
+    if (e) {
+      process.stderr.write(`gRPC: ${e.message}\n`);
+      process.exit(1);
+    }
+  });
+}
+
 function shutdown() {
+  grpcServer?.forceShutdown();
   server.close();
   server.closeAllConnections();
   redis.disconnect();

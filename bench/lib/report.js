@@ -11,6 +11,10 @@ const DESCRIBE = {
     `${n(m.rps)} req/s max; at ${n(m.half_rate_rps)} req/s (half): p50 ${n(m.p50_ms, 2)} ms, p99 ${n(m.p99_ms, 2)} ms; ${n(m.cpu_us_per_request)} µs CPU per check; ${n(100 * m.local_cache_hit_ratio)} % from the in-process copy`,
     `baseline ${n(m.baseline_rps)} req/s max (ratio **${n(m.ratio, 2)}**); at ${n(m.half_rate_rps)} req/s: p50 ${n(m.baseline_p50_ms, 2)} ms, p99 ${n(m.baseline_p99_ms, 2)} ms; ${n(m.baseline_cpu_us_per_request)} µs CPU per check`,
   ],
+  authorize_hit_grpc: (m) => [
+    `${n(m.rps)} calls/s max (${n(m.concurrency)} in flight on one channel); at ${n(m.half_rate_rps)} calls/s (half): p50 ${n(m.p50_ms, 2)} ms, p99 ${n(m.p99_ms, 2)} ms; ${n(m.cpu_us_per_request)} µs CPU per check`,
+    `bare grpc-js baseline ${n(m.baseline_rps)} calls/s max (ratio **${n(m.ratio, 2)}**); at ${n(m.half_rate_rps)} calls/s: p50 ${n(m.baseline_p50_ms, 2)} ms, p99 ${n(m.baseline_p99_ms, 2)} ms; ${n(m.baseline_cpu_us_per_request)} µs CPU per check`,
+  ],
   client_authenticate: (m) => [
     `${n(m.rps)} verifications/s max (fresh ${m.alg} assertion each, keys from jwks_uri cached, jti stored); p50 ${n(m.p50_ms, 2)} ms; ${n(m.cpu_us_per_request)} µs CPU each`,
     `jose in bare node:http: ${n(m.baseline_rps)} verifications/s (ratio **${n(m.ratio, 2)}**); ${n(m.baseline_cpu_us_per_request)} µs CPU each`,

@@ -6,7 +6,8 @@
  * - the gateway (dist, NODE_ENV=production, LOG_LEVEL=info, migrations run beforehand as
  *   `npm run migrate` would) on its own database and Redis prefix;
  * - one fetcher process (dist), pointed at a local HTTPS origin through its test overrides;
- * - the baseline server (bench/baseline/server.js): node:http + ioredis, the same libraries;
+ * - the baseline server (bench/baseline/server.js): node:http + ioredis, the same libraries,
+ *   and a bare @grpc/grpc-js listener for the gRPC authorize check;
  * - the local origin (TestOrigin, in this process, so that requests to it can be counted),
  *   with a certificate from a CA made now for a set of bench host names.
  *
@@ -111,7 +112,8 @@ class BenchStack {
     this.pg = new Client({ connectionString: this.databaseUrl });
     await this.pg.connect();
 
-    const [gatewayPort, grpcPort, fetcherPort, baselinePort] = await Promise.all([
+    const [gatewayPort, grpcPort, fetcherPort, baselinePort, baselineGrpcPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -139,6 +141,7 @@ class BenchStack {
       ...this.options.gatewayEnv,
     });
     this.url = `http://127.0.0.1:${gatewayPort}`;
+    this.grpcAddress = `127.0.0.1:${grpcPort}`;
     log('starting the gateway and the fetcher');
     await Promise.all([
       waitReady(`${this.url}/readyz`, this.gateway),
@@ -150,6 +153,7 @@ class BenchStack {
 
     this.baseline = this.spawn('baseline', BASELINE_MAIN, {
       PORT: String(baselinePort),
+      GRPC_PORT: String(baselineGrpcPort),
       REDIS_URL: this.redisUrl,
       CIMD_REDIS_PREFIX: this.prefix,
       BENCH_TOKEN: this.apiKey,
@@ -162,6 +166,7 @@ class BenchStack {
       FETCH_TIMEOUT_MS: this.fetcherSettings().CIMD_FETCH_TIMEOUT_MS,
     });
     this.baselineUrl = `http://127.0.0.1:${baselinePort}`;
+    this.baselineGrpcAddress = `127.0.0.1:${baselineGrpcPort}`;
     await waitReady(`${this.baselineUrl}/healthz`, this.baseline);
     this.redisPid = Number(/process_id:(\d+)/.exec(await this.redis.info('server'))?.[1]) || undefined;
     return this;

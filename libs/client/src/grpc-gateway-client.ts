@@ -1,4 +1,4 @@
-import type { grpc as messages } from '@cimd/contracts';
+import { PROTO_LOADER_OPTIONS, type grpc as messages } from '@cimd/contracts';
 import type { AuthorizeRequest, SessionStatus } from '@cimd/core';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -45,16 +45,6 @@ export interface GrpcGatewayClientOptions extends GatewayClientOptions {
 }
 
 const PROTO_FILE = join('proto', 'cimd', 'v1', 'gateway.proto');
-
-/** The proto loaded as the gateway loads it: field names as written, unset fields absent, arrays always. */
-const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  arrays: true,
-  oneofs: false,
-};
 
 /** The repository's proto/ (from source), or dist/proto (copied there by the build). */
 function findProto(from: string): string {
@@ -116,6 +106,7 @@ export class GrpcGatewayClient implements CimdGateway {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.reconnect = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    // The proto loaded as the gateway loads it.
     const definition = protoLoader.loadSync(options.protoPath ?? findProto(__dirname), PROTO_LOADER_OPTIONS);
     const loaded = grpc.loadPackageDefinition(definition) as unknown as messages.ProtoGrpcType;
     this.client = new loaded.cimd.v1.Gateway(options.address, options.credentials, options.clientOptions);

@@ -9,4 +9,5 @@ export * from './fetch-queue';
 export * from './client-events';
 export * from './webhook-queue';
 export * from './messages';
+export * from './grpc-proto';
 export * as grpc from './grpc';

@@ -6,7 +6,6 @@ import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { map, Observable, Subscription } from 'rxjs';
-import { AuthorizeService } from '../authorize/authorize.service';
 import { ClientAuthService } from '../client-auth/client-auth.service';
 import { ClientsService } from '../clients/clients.service';
 import { assertTenantAccess, Principal } from '../common/auth/principal';
@@ -23,8 +22,6 @@ import {
   afterIdOf,
   authenticateClientOf,
   authenticateClientResponse,
-  authorizeRequestOf,
-  checkAuthorizationResponse,
   clientIdOf,
   clientRecord,
   registerSessionOf,
@@ -38,7 +35,8 @@ import {
  * cimd.v1.Gateway (proto/cimd/v1/gateway.proto): the HTTP API's operations for internal
  * callers, with the same services underneath, the same bearer tokens (in the metadata) and
  * the same errors as gRPC statuses. Each method parses its message into the typed request the
- * service takes; whatever fails ends as a status (grpc-errors.ts).
+ * service takes; whatever fails ends as a status (grpc-errors.ts). CheckAuthorization, the hot
+ * path, is served without Nest's transport: CheckAuthorizationRpc.
  */
 @ApiExcludeController()
 @Controller()
@@ -46,7 +44,6 @@ import {
 export class GatewayGrpcController {
   constructor(
     private readonly apiKeys: ApiKeysService,
-    private readonly authorize: AuthorizeService,
     private readonly clientAuth: ClientAuthService,
     private readonly clients: ClientsService,
     private readonly sessions: SessionsService,
@@ -56,18 +53,6 @@ export class GatewayGrpcController {
     private readonly metrics: GatewayMetrics,
     @InjectLogger() private readonly logger: Logger,
   ) {}
-
-  /** POST /v1/tenants/{tenant}/authorize/check. */
-  @GrpcMethod('Gateway', 'CheckAuthorization')
-  checkAuthorization(
-    request: grpc.CheckAuthorizationRequest__Output,
-    metadata: Metadata,
-  ): Promise<grpc.CheckAuthorizationResponse> {
-    return this.serve('CheckAuthorization', request, metadata, async (principal) => {
-      const tenant = this.tenant(principal, request);
-      return checkAuthorizationResponse(await this.authorize.check(tenant, authorizeRequestOf(request)));
-    });
-  }
 
   /** POST /v1/tenants/{tenant}/clients/authenticate. */
   @GrpcMethod('Gateway', 'AuthenticateClient')

@@ -12,6 +12,7 @@ import { invalidRequest } from '../common/domain-error';
 import { parseBody, tenantId } from '../common/parse-body';
 import { RegisterSession, RegisterSessionBody } from '../sessions/sessions.service';
 import { MALFORMED_REQUEST } from './grpc-server';
+import { z } from 'zod';
 
 /*
  * The gRPC transport's side of cimd.v1.Gateway: each request message parsed into the typed
@@ -67,6 +68,39 @@ export function authorizeRequestOf(request: grpc.CheckAuthorizationRequest__Outp
     AuthorizeCheckBody,
     fieldsOf(request, ['client_id', 'redirect_uri'], ['response_type', 'scope', 'code_challenge_method']),
   );
+}
+
+/** The bounds of AuthorizeCheckBody's fields, read from the schema so that the two cannot drift; undefined if one is not a plain string. */
+const CHECK_FIELDS = (() => {
+  const fields = [];
+  for (const [name, schema] of Object.entries(AuthorizeCheckBody.shape)) {
+    const optional = schema instanceof z.ZodOptional;
+    const string: unknown = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+    if (!(string instanceof z.ZodString)) return undefined;
+    fields.push({ name, optional, min: string.minLength ?? 0, max: string.maxLength ?? Infinity });
+  }
+  return fields;
+})();
+
+/**
+ * authorizeRequestOf for the hot path: a request whose every field is a string within the
+ * schema's bounds (as every request of a working caller is) is taken as it is, without the
+ * schema library's per-call cost; any other goes through authorizeRequestOf, so its problems
+ * get the same words.
+ */
+export function checkRequestOf(request: grpc.CheckAuthorizationRequest__Output): AuthorizeRequest {
+  if (!CHECK_FIELDS) return authorizeRequestOf(request);
+  const message = request as Record<string, unknown>;
+  const body: Record<string, string> = {};
+  for (const { name, optional, min, max } of CHECK_FIELDS) {
+    const value = message[name];
+    if (value === undefined && optional) continue;
+    // A required field left unset ("") is refused by the schema, with its words.
+    if (typeof value !== 'string' || (value === '' && !optional) || value.length < min || value.length > max)
+      return authorizeRequestOf(request);
+    body[name] = value;
+  }
+  return body as unknown as AuthorizeRequest;
 }
 
 export function authenticateClientOf(request: grpc.AuthenticateClientRequest__Output): AuthenticateClientRequest {

@@ -1,5 +1,6 @@
-import type { Server } from '@grpc/grpc-js';
+import type { handleUnaryCall, Server } from '@grpc/grpc-js';
 import type { PackageDefinition, ServiceDefinition } from '@grpc/proto-loader';
+import { PROTO_LOADER_OPTIONS, type grpc } from '@cimd/contracts';
 import { InjectLogger } from '@cimd/runtime';
 import { BeforeApplicationShutdown, INestApplication, Injectable } from '@nestjs/common';
 import { GrpcOptions, Transport } from '@nestjs/microservices';
@@ -7,22 +8,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
+import { CheckAuthorizationRpc } from './check-authorization.rpc';
 
 export const GRPC_PACKAGE = 'cimd.v1';
 const PROTO_FILE = join('proto', 'cimd', 'v1', 'gateway.proto');
-
-/**
- * How the gateway (and the tests' client) load the proto: field names as written
- * (`client_id`), unset fields absent rather than defaulted, repeated fields always arrays.
- */
-export const PROTO_LOADER_OPTIONS = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: false,
-  arrays: true,
-  oneofs: false,
-};
 
 /** Largest request message, as the HTTP body limit: requests are a few hundred bytes. */
 export const GRPC_MAX_MESSAGE_BYTES = 64 * 1024;
@@ -130,11 +119,36 @@ export function grpcConnectionBounds(config: GatewayConfig): Record<string, numb
 }
 
 /**
+ * Take CheckAuthorization out of the definition Nest serves and register `handler` for it on
+ * the grpc-js server itself, with the same (malformed-tolerant) decoding: the hot path skips
+ * the microservice transport's per-call work (see CheckAuthorizationRpc).
+ */
+export function serveCheckAuthorizationDirectly(
+  definition: PackageDefinition,
+  server: Server,
+  handler: handleUnaryCall<grpc.CheckAuthorizationRequest__Output, grpc.CheckAuthorizationResponse>,
+): void {
+  const service = definition[`${GRPC_PACKAGE}.Gateway`] as ServiceDefinition | undefined;
+  const method = service?.CheckAuthorization;
+  if (!service || !method) throw new Error(`${GRPC_PACKAGE}.Gateway/CheckAuthorization is not in the loaded proto`);
+  delete service.CheckAuthorization;
+  const registered = server.register(
+    method.path,
+    handler,
+    method.responseSerialize,
+    method.requestDeserialize,
+    'unary',
+  );
+  if (!registered) throw new Error(`${method.path} has a handler already`);
+}
+
+/**
  * Attach the gRPC transport (service cimd.v1.Gateway on HOST:GRPC_PORT) to the app. It starts
  * listening with `app.startAllMicroservices()` and stops with `app.close()`.
  */
 export function connectGrpc(app: INestApplication, config: GatewayConfig): void {
   const handle = app.get(GrpcServerHandle);
+  const checkAuthorization = app.get(CheckAuthorizationRpc);
   app.connectMicroservice<GrpcOptions>(
     {
       transport: Transport.GRPC,
@@ -147,6 +161,7 @@ export function connectGrpc(app: INestApplication, config: GatewayConfig): void 
         channelOptions: grpcConnectionBounds(config),
         onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
           tolerateMalformedRequests(definition);
+          serveCheckAuthorizationDirectly(definition, server, checkAuthorization.handle);
           handle.attach(server);
         },
       },

@@ -5,6 +5,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { EventsModule } from '../events/events.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsModule } from '../tenants/tenants.module';
+import { CheckAuthorizationRpc } from './check-authorization.rpc';
 import { GatewayGrpcController } from './gateway-grpc.controller';
 import { GrpcServerHandle } from './grpc-server';
 
@@ -12,7 +13,7 @@ import { GrpcServerHandle } from './grpc-server';
 @Module({
   imports: [TenantsModule, AuthorizeModule, ClientAuthModule, ClientsModule, SessionsModule, EventsModule],
   controllers: [GatewayGrpcController],
-  providers: [GrpcServerHandle],
+  providers: [GrpcServerHandle, CheckAuthorizationRpc],
   exports: [GrpcServerHandle],
 })
 export class GrpcModule {}
