@@ -4,6 +4,7 @@ import type { Metadata, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AuthorizeService } from '../authorize/authorize.service';
+import type { RememberedDecision } from '../authorize/remembered-decisions';
 import { assertTenantAccess } from '../common/auth/principal';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { ApiKeysService } from '../tenants/api-keys.service';
@@ -28,6 +29,7 @@ const RPC = 'CheckAuthorization';
 @Injectable()
 export class CheckAuthorizationRpc {
   private readonly okCalls;
+  private readonly messages = new WeakMap<RememberedDecision, Response>();
 
   constructor(
     private readonly apiKeys: ApiKeysService,
@@ -67,6 +69,12 @@ export class CheckAuthorizationRpc {
     wellFormed(request);
     const tenant = tenantOf(request);
     assertTenantAccess(principal, tenant);
-    return checkAuthorizationResponse(await this.authorize.check(tenant, checkRequestOf(request)));
+    const checked = checkRequestOf(request);
+    const remembered = this.authorize.recall(tenant, checked);
+    if (!remembered) return checkAuthorizationResponse(await this.authorize.check(tenant, checked));
+    // The message of a remembered answer is made once, as its JSON body is.
+    let message = this.messages.get(remembered);
+    if (!message) this.messages.set(remembered, (message = checkAuthorizationResponse(remembered.response)));
+    return message;
   }
 }
