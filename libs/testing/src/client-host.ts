@@ -1,0 +1,35 @@
+import { createTestPki, TestPki } from './test-pki';
+import { TestOrigin } from './test-origin';
+
+/** A local HTTPS client host: `origin` serving `hosts` on 127.0.0.1, with a certificate from its own test CA `pki`. */
+export interface ClientHost {
+  origin: TestOrigin;
+  port: number;
+  pki: TestPki;
+  hosts: string[];
+}
+
+export async function startClientHost(hosts: string[] = ['client.test']): Promise<ClientHost> {
+  const pki = await createTestPki();
+  const origin = new TestOrigin(await pki.issue(hosts));
+  const port = await origin.listen('127.0.0.1');
+  return { origin, port, pki, hosts };
+}
+
+/**
+ * The fetch overrides that let a fetcher reach a client host and nothing else: its port
+ * allowed, its names resolved to 127.0.0.1, that address exempt from the block, its CA trusted.
+ */
+export function clientHostFetchOptions(host: ClientHost): {
+  allowedPorts: number[];
+  resolve: Map<string, string[]>;
+  allowCidrs: string[];
+  extraCa: string;
+} {
+  return {
+    allowedPorts: [host.port],
+    resolve: new Map(host.hosts.map((name) => [`${name}:${host.port}`, ['127.0.0.1']])),
+    allowCidrs: ['127.0.0.1/32'],
+    extraCa: host.pki.caPem,
+  };
+}
