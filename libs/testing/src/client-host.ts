@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createTestPki, TestPki } from './test-pki';
 import { TestOrigin } from './test-origin';
 
@@ -9,8 +11,8 @@ export interface ClientHost {
   hosts: string[];
 }
 
-export async function startClientHost(hosts: string[] = ['client.test']): Promise<ClientHost> {
-  const pki = await createTestPki();
+export async function startClientHost(hosts: string[] = ['client.test'], caName?: string): Promise<ClientHost> {
+  const pki = await createTestPki(caName);
   const origin = new TestOrigin(await pki.issue(hosts));
   const port = await origin.listen('127.0.0.1');
   return { origin, port, pki, hosts };
@@ -31,5 +33,20 @@ export function clientHostFetchOptions(host: ClientHost): {
     resolve: new Map(host.hosts.map((name) => [`${name}:${host.port}`, ['127.0.0.1']])),
     allowCidrs: ['127.0.0.1/32'],
     extraCa: host.pki.caPem,
+  };
+}
+
+/**
+ * The same overrides as a fetcher process reads them (CIMD_FETCH_*), its CA written to
+ * `<dir>/ca.pem`.
+ */
+export function clientHostFetcherEnv(host: ClientHost, dir: string): Record<string, string> {
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, host.pki.caPem);
+  return {
+    CIMD_FETCH_ALLOWED_PORTS: String(host.port),
+    CIMD_FETCH_RESOLVE: host.hosts.map((name) => `${name}:${host.port}:127.0.0.1`).join(';'),
+    CIMD_FETCH_CA_FILE: caFile,
+    CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
   };
 }
