@@ -2,6 +2,7 @@ import { verifyEventsProcessed } from './fault';
 import { SteadyLoad, verifyAcknowledged } from './load';
 import { serveDocument } from './origin';
 import type { ResultCounts } from './results';
+import type { RedisServers } from './redis-topologies';
 import { sleep } from './servers';
 import { ApiResponse, ProcessStack } from './stack';
 
@@ -26,6 +27,30 @@ export interface TopologyStack {
   hooks: Hook[];
   /** Paths under /gone/ answer 404 once listed here. */
   vanished: Set<string>;
+}
+
+/**
+ * The stack of a topology file on `redisServers`: two gateways and two fetchers with the short
+ * claim, lock and gone-confirmation times a failover within the test's minutes needs, then its
+ * origin routes and tenants.
+ */
+export async function startTopologyStack(
+  name: string,
+  redisServers: () => Promise<RedisServers>,
+): Promise<TopologyStack> {
+  const stack = await ProcessStack.start(name, {
+    hosts: ['client.test', 'hooks.test'],
+    redisServers,
+    gateways: GATEWAYS,
+    gatewayEnv: { CIMD_AUTHORIZE_WAIT_MS: '2000', CIMD_EVENTS_CLAIM_IDLE_MS: '3000' },
+    fetcherEnv: {
+      CIMD_GONE_CONFIRM_DELAY_MS: '300',
+      CIMD_FETCH_LOCK_DURATION_MS: '5000',
+      CIMD_FETCH_STALLED_INTERVAL_MS: '2000',
+    },
+  });
+  await stack.startFetcher();
+  return prepare(stack);
 }
 
 /** The origin routes and tenants of a topology file (after ProcessStack.start with hosts client.test and hooks.test). */
@@ -167,6 +192,21 @@ export async function endToEndPaths(t: TopologyStack): Promise<string[]> {
   return done;
 }
 
+/**
+ * The end-to-end paths counted into `paths` (what the file records) and printed, one line each,
+ * under `label`.
+ */
+export async function countEndToEndPaths(
+  t: TopologyStack,
+  paths: { tried: number; passed: number },
+  label: string,
+): Promise<void> {
+  paths.tried = 6;
+  const done = await endToEndPaths(t);
+  paths.passed = done.length;
+  for (const line of done) process.stdout.write(`  [${label}] ${line}\n`);
+}
+
 /** What one failover under load measured; `lost` lists what did not survive. */
 export interface FailoverResult {
   failoverMs: number;
@@ -269,6 +309,22 @@ export async function failoverUnderLoad(
   );
   note(`answers: ${JSON.stringify(result.table)}`);
   return result;
+}
+
+/**
+ * What every topology must survive a primary's kill with: nothing acknowledged lost, no 5xx, only
+ * allow or pending answers, enough load to say so, and the queue draining after it (jobs
+ * acknowledged after the failover were all done).
+ */
+export function expectFailoverSurvived(failover: FailoverResult): void {
+  expect(failover.escaped).toEqual([]);
+  expect(failover.badChecks).toEqual([]);
+  expect(failover.lost).toEqual([]);
+  expect(failover.checks).toBeGreaterThan(50);
+  expect(failover.sessions).toBeGreaterThan(10);
+  expect(failover.revocations).toBeGreaterThan(5);
+  expect(failover.refreshes).toBeGreaterThan(10);
+  expect(failover.registered).toBe(failover.refreshes);
 }
 
 /**
