@@ -1,4 +1,5 @@
-import { Authentication, Decision, readAuthentication, readDecision } from './answers';
+import { readAuthentication, readDecision } from './answers';
+import type { GatewayError } from './errors';
 import { DEFAULT_RECONNECT_POLICY, ReconnectPolicy } from './event-stream';
 import { DEFAULT_RETRY_POLICY, RetryPolicy, retryHintMs, withRetries } from './retry-policy';
 import type { AuthorizeCheck, ClientAuthentication, SessionRegistration } from './types';
@@ -34,22 +35,15 @@ export function callPolicies(options: GatewayClientOptions): {
  * An authorize check, asked (`ask` answers the gateway's decision as it came) again while the
  * answer is `pending` and after transient failures, within the retry policy.
  */
-export async function checkUntilDecided(
+export function checkUntilDecided(
   retry: RetryPolicy,
   ask: () => Promise<unknown>,
   signal?: AbortSignal,
 ): Promise<AuthorizeCheck> {
-  const { result, attempts } = await withRetries<Decision>(
-    retry,
-    async () => {
-      const answer = await ask();
-      const decision = readDecision(answer);
-      if (decision.decision !== 'pending') return { done: decision };
-      return { retry: decision, hintMs: retryHintMs(answer as Record<string, unknown>) };
-    },
-    { retryError: (e) => e.transient, signal },
-  );
-  return { ...result, attempts };
+  return askUntilFinal(retry, ask, readDecision, (d) => d.decision !== 'pending', {
+    retryError: (e) => e.transient,
+    signal,
+  });
 }
 
 /**
@@ -57,20 +51,31 @@ export async function checkUntilDecided(
  * client's document not there yet). Only that: after a transient failure the assertion's jti
  * may already be spent.
  */
-export async function authenticateUntilAnswered(
+export function authenticateUntilAnswered(
   retry: RetryPolicy,
   ask: () => Promise<unknown>,
   signal?: AbortSignal,
 ): Promise<ClientAuthentication> {
-  const { result, attempts } = await withRetries<Authentication>(
+  return askUntilFinal(retry, ask, readAuthentication, (a) => a.error !== 'temporarily_unavailable', { signal });
+}
+
+/** `ask` again, within the policy and after the gateway's retry hint, until `read` of its answer is final. */
+async function askUntilFinal<T>(
+  retry: RetryPolicy,
+  ask: () => Promise<unknown>,
+  read: (answer: unknown) => T,
+  final: (result: T) => boolean,
+  options: { retryError?: (e: GatewayError) => boolean; signal?: AbortSignal },
+): Promise<T & { attempts: number }> {
+  const { result, attempts } = await withRetries<T>(
     retry,
     async () => {
       const answer = await ask();
-      const authentication = readAuthentication(answer);
-      if (authentication.error !== 'temporarily_unavailable') return { done: authentication };
-      return { retry: authentication, hintMs: retryHintMs(answer as Record<string, unknown>) };
+      const result = read(answer);
+      if (final(result)) return { done: result };
+      return { retry: result, hintMs: retryHintMs(answer as Record<string, unknown>) };
     },
-    { signal },
+    options,
   );
   return { ...result, attempts };
 }
