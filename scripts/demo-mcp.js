@@ -9,7 +9,7 @@
  */
 const { randomBytes } = require('node:crypto');
 const path = require('node:path');
-const { root, freePort, waitReady, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
+const { root, freePort, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
 
 const { HttpGatewayClient } = require(path.join(root, 'dist/libs/client/src'));
 const e2e = path.join(root, 'dist/examples/mcp-end-to-end/src');
@@ -30,23 +30,11 @@ async function main() {
     'cimd-gateway MCP demo CA',
   );
 
-  const [port, fetcherPort, grpcPort, asPort, mcpPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  const api = `http://127.0.0.1:${port}`;
-  system.start('dist/apps/fetcher/src/main.js', {
-    HOST: '127.0.0.1',
-    FETCHER_PORT: String(fetcherPort),
-    ...fetcherEnv,
-    CIMD_GONE_CONFIRM_DELAY_MS: '1000',
+  const [asPort, mcpPort] = await Promise.all([1, 2].map(() => freePort()));
+  const { api, grpcPort } = await system.startServices({
+    adminToken,
+    fetcherEnv: { ...fetcherEnv, CIMD_GONE_CONFIRM_DELAY_MS: '1000' },
   });
-  system.start('dist/apps/gateway/src/main.js', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    GRPC_PORT: String(grpcPort),
-    DATABASE_URL: system.databaseUrl,
-    CIMD_ADMIN_TOKEN: adminToken,
-    CIMD_PUBLIC_URL: api,
-  });
-  await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
 
   const admin = gatewayApi(api, adminToken);
   const asUrl = `http://127.0.0.1:${asPort}`;

@@ -85,6 +85,31 @@ function demoSystem(name) {
       children.push(child);
       return child;
     },
+    /**
+     * The fetcher and the gateway on free ports of 127.0.0.1, with `fetcherEnv` and `gatewayEnv`
+     * over the demo's settings; resolves once both are ready, with the gateway's API URL and
+     * gRPC port.
+     */
+    async startServices({ adminToken, fetcherEnv = {}, gatewayEnv = {} }) {
+      const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+      const api = `http://127.0.0.1:${port}`;
+      this.start('dist/apps/fetcher/src/main.js', {
+        HOST: '127.0.0.1',
+        FETCHER_PORT: String(fetcherPort),
+        ...fetcherEnv,
+      });
+      this.start('dist/apps/gateway/src/main.js', {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        GRPC_PORT: String(grpcPort),
+        DATABASE_URL: databaseUrl,
+        CIMD_ADMIN_TOKEN: adminToken,
+        CIMD_PUBLIC_URL: api,
+        ...gatewayEnv,
+      });
+      await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
+      return { api, grpcPort };
+    },
     async cleanup() {
       for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
@@ -120,4 +145,4 @@ function runDemo(name, system, main) {
     });
 }
 
-module.exports = { root, freePort, waitReady, startDemoClientHost, gatewayApi, demoSystem, runDemo };
+module.exports = { root, freePort, startDemoClientHost, gatewayApi, demoSystem, runDemo };

@@ -9,7 +9,10 @@
  * Redis keys are removed at the end.
  */
 const { randomBytes } = require('node:crypto');
-const { freePort, waitReady, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
+const path = require('node:path');
+const { root, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
+
+const { waitFor } = require(path.join(root, 'dist/libs/testing/src'));
 
 const { Webhook } = require('standardwebhooks');
 
@@ -57,15 +60,7 @@ function showEvent(e) {
   process.stdout.write(`  EVENT    #${e.id} ${e.type} ${JSON.stringify(e.data)}\n`);
 }
 
-async function until(what, check, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what, check) => waitFor(check, what, 20_000);
 
 async function main() {
   const host = await startDemoClientHost('demo', HOSTS, 'cimd-gateway demo CA');
@@ -103,24 +98,12 @@ async function main() {
   const impostor = id('impostor.demo.test', '/oauth/client.json');
   const blocked = id('blocked.demo.test', '/oauth/client.json');
 
-  const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
-  system.start('dist/apps/fetcher/src/main.js', {
-    HOST: '127.0.0.1',
-    FETCHER_PORT: String(fetcherPort),
-    ...host.fetcherEnv,
-    CIMD_GONE_CONFIRM_DELAY_MS: String(GONE_CONFIRM_DELAY_MS),
-  });
-  system.start('dist/apps/gateway/src/main.js', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    GRPC_PORT: String(grpcPort),
-    DATABASE_URL: system.databaseUrl,
-    CIMD_ADMIN_TOKEN: adminToken,
+  const { api } = await system.startServices({
+    adminToken,
+    fetcherEnv: { ...host.fetcherEnv, CIMD_GONE_CONFIRM_DELAY_MS: String(GONE_CONFIRM_DELAY_MS) },
     // acme's webhook receiver listens on the client host's port, not 443.
-    CIMD_WEBHOOK_ALLOWED_PORTS: String(originPort),
+    gatewayEnv: { CIMD_WEBHOOK_ALLOWED_PORTS: String(originPort) },
   });
-  const api = `http://127.0.0.1:${port}`;
-  await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
   process.stdout.write(
     `cimd-gateway demo: gateway ${api} (docs ${api}/docs), client host https://*.demo.test:${originPort}\n`,
   );
