@@ -1,7 +1,7 @@
-import { verifyEventsProcessed } from './fault';
+import { faultTest, verifyEventsProcessed } from './fault';
 import { SteadyLoad, verifyAcknowledged } from './load';
 import { serveDocument } from './origin';
-import type { ResultCounts } from './results';
+import { record, ResultCounts } from './results';
 import type { RedisServers } from './redis-topologies';
 import { sleep } from './servers';
 import { ApiResponse, ProcessStack } from './stack';
@@ -192,21 +192,6 @@ export async function endToEndPaths(t: TopologyStack): Promise<string[]> {
   return done;
 }
 
-/**
- * The end-to-end paths counted into `paths` (what the file records) and printed, one line each,
- * under `label`.
- */
-export async function countEndToEndPaths(
-  t: TopologyStack,
-  paths: { tried: number; passed: number },
-  label: string,
-): Promise<void> {
-  paths.tried = 6;
-  const done = await endToEndPaths(t);
-  paths.passed = done.length;
-  for (const line of done) process.stdout.write(`  [${label}] ${line}\n`);
-}
-
 /** What one failover under load measured; `lost` lists what did not survive. */
 export interface FailoverResult {
   failoverMs: number;
@@ -316,7 +301,7 @@ export async function failoverUnderLoad(
  * allow or pending answers, enough load to say so, and the queue draining after it (jobs
  * acknowledged after the failover were all done).
  */
-export function expectFailoverSurvived(failover: FailoverResult): void {
+function expectFailoverSurvived(failover: FailoverResult): void {
   expect(failover.escaped).toEqual([]);
   expect(failover.badChecks).toEqual([]);
   expect(failover.lost).toEqual([]);
@@ -360,4 +345,66 @@ export function topologyCounts(paths: { tried: number; passed: number }, failove
       events: failover?.events ?? 0,
     },
   };
+}
+
+/** How a topology file's Redis loses its primary. */
+export interface Topology {
+  /** The results category and the log label (`redis_cluster`, `redis-cluster`). */
+  category: 'redis_cluster' | 'redis_sentinel';
+  label: string;
+  /** The tag of the load's clients and sessions. */
+  tag: string;
+  pathsTest: string;
+  failoverTest: string;
+  /** The stack on this Redis (startTopologyStack). */
+  start: () => Promise<TopologyStack>;
+  /** The primary to kill: its port, what it holds (for the log), and its kill, which resolves once a replica serves. */
+  victim: (t: TopologyStack) => Promise<{ port: number; holds?: string; kill: () => Promise<number> }>;
+  /** The port of the primary serving now what the victim served. */
+  primaryPort: (t: TopologyStack) => Promise<number>;
+}
+
+/**
+ * The tests of a topology file (`file`): the stack started, the end-to-end paths across it,
+ * then its primary killed under load, which it must survive and after which another primary
+ * serves; the counts recorded under the topology's category.
+ */
+export function topologyTests(file: string, topology: Topology): void {
+  let t: TopologyStack | undefined;
+  const paths = { tried: 0, passed: 0 };
+  let failover: FailoverResult | undefined;
+
+  beforeAll(async () => {
+    t = await topology.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    record(topology.category, topologyCounts(paths, failover), file);
+    await t?.stack.stop();
+  });
+
+  it(
+    topology.pathsTest,
+    async () => {
+      paths.tried = 6;
+      const done = await endToEndPaths(t as TopologyStack);
+      paths.passed = done.length;
+      for (const line of done) process.stdout.write(`  [${topology.label}] ${line}\n`);
+    },
+    120_000,
+  );
+
+  faultTest(
+    file,
+    topology.failoverTest,
+    async (note) => {
+      const stack = t as TopologyStack;
+      const victim = await topology.victim(stack);
+      note(`killing the primary on port ${victim.port}${victim.holds ? ` (${victim.holds})` : ''}`);
+      failover = await failoverUnderLoad(stack, topology.tag, victim.kill, note);
+      expectFailoverSurvived(failover);
+      expect(await topology.primaryPort(stack)).not.toBe(victim.port);
+    },
+    180_000,
+  );
 }
