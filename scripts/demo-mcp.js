@@ -8,12 +8,9 @@
  * (examples/mcp-end-to-end/src/story.ts), printed step by step. Leaves nothing behind.
  */
 const { randomBytes } = require('node:crypto');
-const { mkdtempSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const path = require('node:path');
-const { root, freePort, waitReady, demoSystem, runDemo } = require('./demo-support');
+const { root, freePort, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
 
-const { createTestPki, TestOrigin } = require(path.join(root, 'dist/libs/testing/src'));
 const { HttpGatewayClient } = require(path.join(root, 'dist/libs/client/src'));
 const e2e = path.join(root, 'dist/examples/mcp-end-to-end/src');
 const { startAuthorizationServer, startMcpServer } = require(path.join(e2e, 'processes'));
@@ -27,45 +24,19 @@ const step = (title) => say(`\n▶ ${title}`);
 const failure = (e) => (e ? `${e.errorCode ?? e.constructor.name}: ${e.message}` : 'no error (unexpected)');
 
 async function main() {
-  const pki = await createTestPki('cimd-gateway MCP demo CA');
-  const origin = new TestOrigin(await pki.issue(Object.values(HOSTS)));
-  const originPort = await origin.listen('127.0.0.1');
-  const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'cimd-demo-mcp-')), 'ca.pem');
-  writeFileSync(caFile, pki.caPem);
+  const { origin, originPort, fetcherEnv } = await startDemoClientHost(
+    'demo-mcp',
+    Object.values(HOSTS),
+    'cimd-gateway MCP demo CA',
+  );
 
-  const [port, fetcherPort, grpcPort, asPort, mcpPort] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  const api = `http://127.0.0.1:${port}`;
-  system.start('dist/apps/fetcher/src/main.js', {
-    HOST: '127.0.0.1',
-    FETCHER_PORT: String(fetcherPort),
-    CIMD_FETCH_ALLOWED_PORTS: String(originPort),
-    CIMD_FETCH_RESOLVE: Object.values(HOSTS)
-      .map((h) => `${h}:${originPort}:127.0.0.1`)
-      .join(';'),
-    CIMD_FETCH_CA_FILE: caFile,
-    CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
-    CIMD_GONE_CONFIRM_DELAY_MS: '1000',
+  const [asPort, mcpPort] = await Promise.all([1, 2].map(() => freePort()));
+  const { api, grpcPort } = await system.startServices({
+    adminToken,
+    fetcherEnv: { ...fetcherEnv, CIMD_GONE_CONFIRM_DELAY_MS: '1000' },
   });
-  system.start('dist/apps/gateway/src/main.js', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    GRPC_PORT: String(grpcPort),
-    DATABASE_URL: system.databaseUrl,
-    CIMD_ADMIN_TOKEN: adminToken,
-    CIMD_PUBLIC_URL: api,
-  });
-  await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
 
-  const admin = async (method, p, body) => {
-    const res = await fetch(`${api}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json().catch(() => undefined);
-    if (res.status >= 400) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const admin = gatewayApi(api, adminToken);
   const asUrl = `http://127.0.0.1:${asPort}`;
   const mcpUrl = `http://127.0.0.1:${mcpPort}/mcp`;
   await admin('POST', '/v1/tenants', { id: 'acme', policy: { issuer: asUrl, token_endpoint: `${asUrl}/token` } });

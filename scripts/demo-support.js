@@ -5,6 +5,8 @@
  * leaves nothing behind.
  */
 const { spawn } = require('node:child_process');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 const Redis = require('ioredis');
@@ -26,6 +28,31 @@ async function waitReady(url) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} did not become ready`);
+}
+
+/**
+ * The demo's client host: a local HTTPS server for `hosts` (its CA made now) and the fetcher
+ * variables that let the fetcher reach it through its test overrides.
+ */
+async function startDemoClientHost(name, hosts, caName) {
+  const { startClientHost, clientHostFetcherEnv } = require(path.join(root, 'dist/libs/testing/src'));
+  const host = await startClientHost(hosts, caName);
+  const fetcherEnv = clientHostFetcherEnv(host, mkdtempSync(path.join(tmpdir(), `cimd-${name}-`)));
+  return { origin: host.origin, originPort: host.port, fetcherEnv };
+}
+
+/** JSON calls to the gateway's API at `api` with a bearer token; an answer of 400 or more is thrown with its body. */
+function gatewayApi(api, defaultToken) {
+  return async (method, p, body, token = defaultToken) => {
+    const res = await fetch(`${api}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json().catch(() => undefined);
+    if (res.status >= 400) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
 }
 
 /** A demo's own database and Redis prefix, the processes it starts, and its cleanup. */
@@ -57,6 +84,31 @@ function demoSystem(name) {
       });
       children.push(child);
       return child;
+    },
+    /**
+     * The fetcher and the gateway on free ports of 127.0.0.1, with `fetcherEnv` and `gatewayEnv`
+     * over the demo's settings; resolves once both are ready, with the gateway's API URL and
+     * gRPC port.
+     */
+    async startServices({ adminToken, fetcherEnv = {}, gatewayEnv = {} }) {
+      const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+      const api = `http://127.0.0.1:${port}`;
+      this.start('dist/apps/fetcher/src/main.js', {
+        HOST: '127.0.0.1',
+        FETCHER_PORT: String(fetcherPort),
+        ...fetcherEnv,
+      });
+      this.start('dist/apps/gateway/src/main.js', {
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        GRPC_PORT: String(grpcPort),
+        DATABASE_URL: databaseUrl,
+        CIMD_ADMIN_TOKEN: adminToken,
+        CIMD_PUBLIC_URL: api,
+        ...gatewayEnv,
+      });
+      await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
+      return { api, grpcPort };
     },
     async cleanup() {
       for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
@@ -93,4 +145,4 @@ function runDemo(name, system, main) {
     });
 }
 
-module.exports = { root, freePort, waitReady, demoSystem, runDemo };
+module.exports = { root, freePort, startDemoClientHost, gatewayApi, demoSystem, runDemo };

@@ -9,12 +9,11 @@
  * Redis keys are removed at the end.
  */
 const { randomBytes } = require('node:crypto');
-const { mkdtempSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const path = require('node:path');
-const { root, freePort, waitReady, demoSystem, runDemo } = require('./demo-support');
+const { root, startDemoClientHost, gatewayApi, demoSystem, runDemo } = require('./demo-support');
 
-const { createTestPki, TestOrigin } = require(path.join(root, 'dist/libs/testing/src'));
+const { waitFor } = require(path.join(root, 'dist/libs/testing/src'));
+
 const { Webhook } = require('standardwebhooks');
 
 const HOSTS = ['app.demo.test', 'impostor.demo.test', 'blocked.demo.test', 'hooks.demo.test'];
@@ -61,22 +60,12 @@ function showEvent(e) {
   process.stdout.write(`  EVENT    #${e.id} ${e.type} ${JSON.stringify(e.data)}\n`);
 }
 
-async function until(what, check, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what, check) => waitFor(check, what, 20_000);
 
 async function main() {
-  const pki = await createTestPki('cimd-gateway demo CA');
-  origin = new TestOrigin(await pki.issue(HOSTS));
-  const originPort = await origin.listen('127.0.0.1');
-  const caFile = path.join(mkdtempSync(path.join(tmpdir(), 'cimd-demo-')), 'ca.pem');
-  writeFileSync(caFile, pki.caPem);
+  const host = await startDemoClientHost('demo', HOSTS, 'cimd-gateway demo CA');
+  origin = host.origin;
+  const originPort = host.originPort;
   const id = (host, p) => `https://${host}:${originPort}${p}`;
   const app = id('app.demo.test', '/oauth/client.json');
   const appDocument = {
@@ -109,42 +98,18 @@ async function main() {
   const impostor = id('impostor.demo.test', '/oauth/client.json');
   const blocked = id('blocked.demo.test', '/oauth/client.json');
 
-  const [port, fetcherPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
-  system.start('dist/apps/fetcher/src/main.js', {
-    HOST: '127.0.0.1',
-    FETCHER_PORT: String(fetcherPort),
-    CIMD_FETCH_ALLOWED_PORTS: String(originPort),
-    CIMD_FETCH_RESOLVE: HOSTS.map((h) => `${h}:${originPort}:127.0.0.1`).join(';'),
-    CIMD_FETCH_CA_FILE: caFile,
-    CIMD_FETCH_ALLOW_CIDRS: '127.0.0.1/32',
-    CIMD_GONE_CONFIRM_DELAY_MS: String(GONE_CONFIRM_DELAY_MS),
-  });
-  system.start('dist/apps/gateway/src/main.js', {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    GRPC_PORT: String(grpcPort),
-    DATABASE_URL: system.databaseUrl,
-    CIMD_ADMIN_TOKEN: adminToken,
+  const { api } = await system.startServices({
+    adminToken,
+    fetcherEnv: { ...host.fetcherEnv, CIMD_GONE_CONFIRM_DELAY_MS: String(GONE_CONFIRM_DELAY_MS) },
     // acme's webhook receiver listens on the client host's port, not 443.
-    CIMD_WEBHOOK_ALLOWED_PORTS: String(originPort),
+    gatewayEnv: { CIMD_WEBHOOK_ALLOWED_PORTS: String(originPort) },
   });
-  const api = `http://127.0.0.1:${port}`;
-  await Promise.all([waitReady(`${api}/readyz`), waitReady(`http://127.0.0.1:${fetcherPort}/readyz`)]);
   process.stdout.write(
     `cimd-gateway demo: gateway ${api} (docs ${api}/docs), client host https://*.demo.test:${originPort}\n`,
   );
   process.stdout.write(`operator console: ${api}/console (sign in with the admin token ${adminToken})\n`);
 
-  const call = async (method, p, body, token = adminToken) => {
-    const res = await fetch(`${api}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json().catch(() => undefined);
-    if (res.status >= 400) throw new Error(`${method} ${p} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = gatewayApi(api, adminToken);
   const hook = { url: id('hooks.demo.test', '/hooks/acme'), secret: webhookSecret };
   await call('POST', '/v1/tenants', { id: 'acme', policy: { webhook: hook } });
   await call('POST', '/v1/tenants', { id: 'strict-bank', policy: { deny_hosts: ['blocked.demo.test'] } });
@@ -180,6 +145,9 @@ async function main() {
 
   // After consent: what no other implementation does. Sessions end with the client.
   const session = (sid) => call('GET', `/v1/tenants/acme/sessions/${sid}`, undefined, key);
+  /** alice's grant to the app, as the AS registers it when it issues her a refresh token. */
+  const registerSession = (sid) =>
+    call('POST', '/v1/tenants/acme/sessions', { session_id: sid, client_id: app, subject: 'alice' }, key);
   let seen = '0';
   const newEvents = async () => {
     const page = await call('GET', `/v1/tenants/acme/events?after=${seen}`, undefined, key);
@@ -196,15 +164,7 @@ async function main() {
   };
 
   step('6. a session registered for the client (the AS granted alice a refresh token)');
-  showSession(
-    'alice-laptop',
-    await call(
-      'POST',
-      '/v1/tenants/acme/sessions',
-      { session_id: 'alice-laptop', client_id: app, subject: 'alice' },
-      key,
-    ),
-  );
+  showSession('alice-laptop', await registerSession('alice-laptop'));
   process.stdout.write(
     "  (before it honours alice's refresh token, the AS asks GET /v1/tenants/acme/sessions/alice-laptop)\n",
   );
@@ -226,15 +186,7 @@ async function main() {
   await showWebhooks(changeEvents.map((e) => e.id));
 
   step('8. the document disappears (404): after the gone confirmation, every session of it is revoked');
-  showSession(
-    'alice-phone',
-    await call(
-      'POST',
-      '/v1/tenants/acme/sessions',
-      { session_id: 'alice-phone', client_id: app, subject: 'alice' },
-      key,
-    ),
-  );
+  showSession('alice-phone', await registerSession('alice-phone'));
   origin.route('/oauth/client.json', (_req, res) => res.writeHead(404).end());
   await call('POST', '/v1/clients/refresh', { client_id: app });
   const suspect = await until('the first 404', async () => {

@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runScript } from './support/run-script';
 
 /** `npm run demo:mcp` (after the build `npm test` does): the story runs for a person and says what it should. */
 it('the MCP demo walks through a CIMD client, a refused redirect, a confidential client, a removed and a changed document', async () => {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'scripts', 'demo-mcp.js')], { env: process.env });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { out, code } = await runScript('demo-mcp.js');
   expect(out).not.toContain('failed');
   expect(code).toBe(0);
   expect(out).toMatch(/1\. The MCP SDK's client[\s\S]*client_id_metadata_document_supported: true/);

@@ -1,13 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runScript } from './support/run-script';
 
 /** `npm run demo` (after the build `npm test` does): the walk-through runs and says what it should. */
 it('the demo walks through the decisions, then a session revoked on a change and on the client gone', async () => {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'scripts', 'demo.js')], { env: process.env });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { out, code } = await runScript('demo.js');
   expect(out).not.toContain('demo failed');
   expect(code).toBe(0);
   expect(out).toMatch(/1\. first check[^\n]*\n\s+ALLOW[\s\S]*cache: fetched/);

@@ -1,14 +1,15 @@
 import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { FETCH_QUEUE, FetchJobData, FetchJobResult, RedisKeys } from '@cimd/contracts';
-import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
+import { startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
+import { FetcherConfig } from '../apps/fetcher/src/fetcher-config';
 import { FailureCooldown } from '../apps/fetcher/src/fetch/failure-cooldown';
 import { OriginRateLimiter } from '../apps/fetcher/src/fetch/origin-rate-limiter';
 import { createFetcherApp } from '../apps/fetcher/src/main';
 import { enqueueFetch } from './support/fetch-jobs';
+import { fetcherConfigFor } from './support/fetcher-config';
 
 /**
  * The fetcher's guards against being a traffic reflector, and its graceful shutdown, against
@@ -39,22 +40,11 @@ function serve(path: string, delayMs = 0): string {
 }
 
 beforeAll(async () => {
-  const pki = await createTestPki();
-  origin = new TestOrigin(await pki.issue(['client.test']));
-  const port = await origin.listen('127.0.0.1');
-  const base = loadFetcherConfig({ NODE_ENV: 'test', LOG_LEVEL: 'fatal', REDIS_URL, CIMD_REDIS_PREFIX: PREFIX });
+  const host = await startClientHost();
+  origin = host.origin;
   config = {
-    ...base,
-    host: '127.0.0.1',
-    port: 0,
+    ...fetcherConfigFor(host, { REDIS_URL, CIMD_REDIS_PREFIX: PREFIX }),
     originRateLimit: { max: 2, windowMs: 60_000 },
-    fetch: {
-      ...base.fetch,
-      allowedPorts: [port],
-      resolve: new Map([[`client.test:${port}`, ['127.0.0.1']]]),
-      allowCidrs: ['127.0.0.1/32'],
-      extraCa: pki.caPem,
-    },
   };
   redis = new Redis(REDIS_URL);
   queueConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });

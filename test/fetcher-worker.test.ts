@@ -10,14 +10,15 @@ import {
   parseEventFields,
   RedisKeys,
 } from '@cimd/contracts';
-import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
+import { startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { FetcherConfig, loadFetcherConfig } from '../apps/fetcher/src/fetcher-config';
+import { FetcherConfig } from '../apps/fetcher/src/fetcher-config';
 import { ClientFetchService } from '../apps/fetcher/src/fetch/client-fetch.service';
 import { HealthServer } from '../apps/fetcher/src/health/health-server';
 import { createFetcherApp } from '../apps/fetcher/src/main';
 import { enqueueFetch } from './support/fetch-jobs';
+import { fetcherConfigFor } from './support/fetcher-config';
 
 /**
  * The fetcher worker end to end: the real Redis (this file's own key prefix), a real BullMQ
@@ -80,28 +81,10 @@ async function fetched(id: string, after = 0): Promise<CacheEntry> {
 }
 
 beforeAll(async () => {
-  const pki = await createTestPki();
-  origin = new TestOrigin(await pki.issue(['client.test']));
-  const port = await origin.listen('127.0.0.1');
-  const base = loadFetcherConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'fatal',
-    REDIS_URL,
-    CIMD_REDIS_PREFIX: PREFIX,
-    CIMD_ORIGIN_RATE_LIMIT: '1000',
-  });
+  const host = await startClientHost();
+  origin = host.origin;
   config = {
-    ...base,
-    fetch: {
-      ...base.fetch,
-      allowedPorts: [port],
-      resolve: new Map([[`client.test:${port}`, ['127.0.0.1']]]),
-      allowCidrs: ['127.0.0.1/32'],
-      extraCa: pki.caPem,
-      timeoutMs: 2000,
-    },
-    host: '127.0.0.1',
-    port: 0,
+    ...fetcherConfigFor(host, { REDIS_URL, CIMD_REDIS_PREFIX: PREFIX, CIMD_ORIGIN_RATE_LIMIT: '1000' }),
     goneConfirmDelayMs: 400,
   };
   redis = new Redis(REDIS_URL);

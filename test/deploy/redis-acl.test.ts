@@ -1,7 +1,7 @@
 import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
 import { FETCH_QUEUE, FetchJobData, FetchJobResult, parseEventFields, RedisKeys } from '@cimd/contracts';
-import { createTestPki, freePort, TestOrigin, waitFor } from '@cimd/testing';
+import { freePort, startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadFetcherConfig } from '../../apps/fetcher/src/fetcher-config';
+import { fetcherConfigFor } from '../support/fetcher-config';
 import { createFetcherApp } from '../../apps/fetcher/src/main';
 import { ROOT } from './support/manifests';
 import { enqueueFetch } from '../support/fetch-jobs';
@@ -125,28 +125,9 @@ describe('the cimd-fetcher ACL on the real Redis, with the real fetcher', () => 
     fetcherUrl = u.toString();
     asFetcher = new Redis(fetcherUrl, { maxRetriesPerRequest: 1 });
 
-    const pki = await createTestPki();
-    origin = new TestOrigin(await pki.issue(['client.test']));
-    const port = await origin.listen('127.0.0.1');
-    const base = loadFetcherConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'fatal',
-      REDIS_URL: fetcherUrl,
-      CIMD_REDIS_PREFIX: PREFIX,
-    });
-    const config = {
-      ...base,
-      fetch: {
-        ...base.fetch,
-        allowedPorts: [port],
-        resolve: new Map([[`client.test:${port}`, ['127.0.0.1']]]),
-        allowCidrs: ['127.0.0.1/32'],
-        extraCa: pki.caPem,
-        timeoutMs: 2000,
-      },
-      host: '127.0.0.1',
-      port: 0,
-    };
+    const host = await startClientHost();
+    origin = host.origin;
+    const config = fetcherConfigFor(host, { REDIS_URL: fetcherUrl, CIMD_REDIS_PREFIX: PREFIX });
     // The gateway's side (the producer) connects as the deployment's default user.
     queueConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     queue = new Queue<FetchJobData, FetchJobResult>(FETCH_QUEUE, {

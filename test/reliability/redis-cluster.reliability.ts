@@ -1,17 +1,6 @@
 import { RedisKeys } from '@cimd/contracts';
-import { faultTest } from './support/fault';
 import { PrivateRedisCluster } from './support/redis-topologies';
-import { record } from './support/results';
-import { ProcessStack } from './support/stack';
-import {
-  endToEndPaths,
-  FailoverResult,
-  failoverUnderLoad,
-  GATEWAYS,
-  prepare,
-  TopologyStack,
-  topologyCounts,
-} from './support/topology';
+import { startTopologyStack, topologyTests } from './support/topology';
 
 /**
  * Redis Cluster: three primaries with one replica each (redis-server --cluster-enabled yes,
@@ -21,72 +10,39 @@ import {
  * promoted: checks answer allow or pending, never a 5xx; every session registered or revoked,
  * every fetch job and every event acknowledged is there afterwards; the queue keeps draining.
  */
-const FILE = __filename;
-let t: TopologyStack;
 let cluster: PrivateRedisCluster;
-const paths = { tried: 0, passed: 0 };
-let failover: FailoverResult | undefined;
 
-beforeAll(async () => {
-  cluster = await PrivateRedisCluster.start({ primaries: 3, replicas: 1, nodeTimeoutMs: 2000 });
-  // A stack name whose event stream lives on the shard of the queues ({bull}), so that one kill
-  // takes the queues, the stream and the clients of that shard at once.
-  let name = '';
-  for (let i = 0; !name && i < 200; i++) {
-    const candidate = `cluster-${i}`;
-    const keys = new RedisKeys(`rel-${candidate}`);
-    const [queues, stream] = await Promise.all([
-      cluster.primaryOf(`${keys.queuePrefix}:cimd-fetch:wait`),
-      cluster.primaryOf(keys.events),
-    ]);
-    if (queues === stream) name = candidate;
-  }
-  if (!name) throw new Error('no stack name puts the event stream on the shard of the queues');
-  const stack = await ProcessStack.start(name, {
-    hosts: ['client.test', 'hooks.test'],
-    redisServers: () => Promise.resolve(cluster),
-    gateways: GATEWAYS,
-    gatewayEnv: { CIMD_AUTHORIZE_WAIT_MS: '2000', CIMD_EVENTS_CLAIM_IDLE_MS: '3000' },
-    fetcherEnv: {
-      CIMD_GONE_CONFIRM_DELAY_MS: '300',
-      CIMD_FETCH_LOCK_DURATION_MS: '5000',
-      CIMD_FETCH_STALLED_INTERVAL_MS: '2000',
-    },
-  });
-  await stack.startFetcher();
-  t = await prepare(stack);
-}, 180_000);
-
-afterAll(async () => {
-  record('redis_cluster', topologyCounts(paths, failover), FILE);
-  await t?.stack.stop();
-});
-
-it('the end-to-end paths pass on the cluster, across two gateways and two fetchers', async () => {
-  paths.tried = 6;
-  const done = await endToEndPaths(t);
-  paths.passed = done.length;
-  for (const line of done) process.stdout.write(`  [redis-cluster] ${line}\n`);
-}, 120_000);
-
-faultTest(
-  FILE,
-  'Redis Cluster: the primary of the queues and the event stream SIGKILLed under load, its replica promoted',
-  async (note) => {
-    const keys = t.stack.keys;
-    const victim = await cluster.primaryOf(keys.events);
-    note(`killing the primary on port ${victim.port} (queues, event stream, a third of the clients)`);
-    failover = await failoverUnderLoad(t, 'cluster', () => cluster.killPrimary(victim), note);
-    expect(failover.escaped).toEqual([]);
-    expect(failover.badChecks).toEqual([]);
-    expect(failover.lost).toEqual([]);
-    expect(failover.checks).toBeGreaterThan(50);
-    expect(failover.sessions).toBeGreaterThan(10);
-    expect(failover.revocations).toBeGreaterThan(5);
-    expect(failover.refreshes).toBeGreaterThan(10);
-    // The queue kept draining: jobs acknowledged after the failover were all done.
-    expect(failover.registered).toBe(failover.refreshes);
-    expect((await cluster.primaryOf(keys.events)).port).not.toBe(victim.port);
+topologyTests(__filename, {
+  category: 'redis_cluster',
+  label: 'redis-cluster',
+  tag: 'cluster',
+  pathsTest: 'the end-to-end paths pass on the cluster, across two gateways and two fetchers',
+  failoverTest:
+    'Redis Cluster: the primary of the queues and the event stream SIGKILLed under load, its replica promoted',
+  start: async () => {
+    cluster = await PrivateRedisCluster.start({ primaries: 3, replicas: 1, nodeTimeoutMs: 2000 });
+    // A stack name whose event stream lives on the shard of the queues ({bull}), so that one kill
+    // takes the queues, the stream and the clients of that shard at once.
+    let name = '';
+    for (let i = 0; !name && i < 200; i++) {
+      const candidate = `cluster-${i}`;
+      const keys = new RedisKeys(`rel-${candidate}`);
+      const [queues, stream] = await Promise.all([
+        cluster.primaryOf(`${keys.queuePrefix}:cimd-fetch:wait`),
+        cluster.primaryOf(keys.events),
+      ]);
+      if (queues === stream) name = candidate;
+    }
+    if (!name) throw new Error('no stack name puts the event stream on the shard of the queues');
+    return startTopologyStack(name, () => Promise.resolve(cluster));
   },
-  180_000,
-);
+  victim: async (t) => {
+    const victim = await cluster.primaryOf(t.stack.keys.events);
+    return {
+      port: victim.port,
+      holds: 'queues, event stream, a third of the clients',
+      kill: () => cluster.killPrimary(victim),
+    };
+  },
+  primaryPort: async (t) => (await cluster.primaryOf(t.stack.keys.events)).port,
+});

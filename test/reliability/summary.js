@@ -15,17 +15,23 @@ const path = require('node:path');
 const CATEGORIES = ['faults', 'bad_inputs', 'ssrf', 'lost', 'redis_cluster', 'redis_sentinel'];
 const TOPOLOGIES = { redis_cluster: 'redis-cluster', redis_sentinel: 'redis-sentinel' };
 
+/** The results files in `dir`, by name (none when the directory does not exist). */
+function resultFiles(dir) {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
 function totals(dir) {
   const sum = Object.fromEntries(
     CATEGORIES.map((c) => [c, { tried: 0, passed: 0, fivexx: 0, lost: 0, files: 0, extra: {} }]),
   );
-  let files = [];
-  try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
-  } catch {
-    files = [];
-  }
-  for (const file of files.sort()) {
+  for (const file of resultFiles(dir)) {
     let data;
     try {
       data = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
@@ -50,13 +56,7 @@ function totals(dir) {
 /** Every recorded timing (`{ timings: { name: { ms, target_ms } } }`), by name, from every results file. */
 function timings(dir) {
   const found = {};
-  let files = [];
-  try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
-  } catch {
-    files = [];
-  }
-  for (const file of files.sort()) {
+  for (const file of resultFiles(dir)) {
     try {
       Object.assign(found, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).timings ?? {});
     } catch {

@@ -9,17 +9,17 @@ import {
   RedisModule,
   RedisPubSub,
 } from '@cimd/store';
-import { createTestPki, TestOrigin, waitFor } from '@cimd/testing';
+import { startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Global, INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { loadFetcherConfig } from '../../apps/fetcher/src/fetcher-config';
 import { createFetcherApp } from '../../apps/fetcher/src/main';
 import { PrivateRedisCluster } from '../reliability/support/redis-topologies';
 import { stopAll } from '../reliability/support/servers';
 import { enqueueFetch } from '../support/fetch-jobs';
+import { fetcherConfigFor } from '../support/fetcher-config';
 
 /**
  * The store on a real Redis Cluster (three primaries of the test's own on loopback ports):
@@ -219,28 +219,9 @@ describe('the fetcher on a Redis Cluster', () => {
   let queue: Queue;
 
   beforeAll(async () => {
-    const pki = await createTestPki();
-    origin = new TestOrigin(await pki.issue(['client.test']));
-    const port = await origin.listen('127.0.0.1');
-    const base = loadFetcherConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'fatal',
-      ...servers.env,
-      CIMD_REDIS_PREFIX: PREFIX,
-    });
-    fetcher = await createFetcherApp({
-      ...base,
-      fetch: {
-        ...base.fetch,
-        allowedPorts: [port],
-        resolve: new Map([[`client.test:${port}`, ['127.0.0.1']]]),
-        allowCidrs: ['127.0.0.1/32'],
-        extraCa: pki.caPem,
-        timeoutMs: 2000,
-      },
-      host: '127.0.0.1',
-      port: 0,
-    });
+    const host = await startClientHost();
+    origin = host.origin;
+    fetcher = await createFetcherApp(fetcherConfigFor(host, { ...servers.env, CIMD_REDIS_PREFIX: PREFIX }));
     await fetcher.init();
     queue = new Queue(FETCH_QUEUE, {
       connection: app.get(RedisConnections).bullmq('producer'),

@@ -1,34 +1,14 @@
 import { Inject } from '@nestjs/common';
 import { AddressAllowList, assertValidCacheBounds, CacheBounds, DEFAULT_MAX_DOCUMENT_BYTES } from '@cimd/core';
-import {
-  bool,
-  ConfigError,
-  Env,
-  gather,
-  int,
-  list,
-  logFormat,
-  LogFormat,
-  logLevel,
-  nodeEnv,
-  parseEnv,
-  parseRedisEnv,
-  port,
-  RedisTopology,
-  redisPrefix,
-} from '@cimd/runtime';
+import { bool, ConfigError, Env, int, list, parseServiceEnv, port, SERVICE_ENV, ServiceConfig } from '@cimd/runtime';
 import { DEFAULT_MAX_JWKS_BYTES, DEFAULT_MAX_LOGO_BYTES, parseResolveMap, SafeFetchOptions } from '@cimd/safe-fetch';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** Every variable the fetcher reads: docs/OPERATIONS.md documents each one (test/docs.test.ts). */
 export const FetcherEnv = z.object({
-  NODE_ENV: nodeEnv,
-  HOST: z.string().min(1).default('0.0.0.0'),
+  ...SERVICE_ENV,
   FETCHER_PORT: port(3001),
-  CIMD_REDIS_PREFIX: redisPrefix,
-  LOG_LEVEL: logLevel,
-  LOG_FORMAT: logFormat,
   CIMD_FETCH_TIMEOUT_MS: int(5000, 100, 60_000),
   CIMD_FETCH_MAX_BYTES: int(DEFAULT_MAX_DOCUMENT_BYTES, 256, 1024 * 1024),
   CIMD_FETCH_ALLOWED_PORTS: list(),
@@ -54,17 +34,9 @@ export const FetcherEnv = z.object({
   CIMD_FETCH_STALLED_INTERVAL_MS: int(2500, 500, 600_000),
 });
 
-export interface FetcherConfig {
-  nodeEnv: 'development' | 'test' | 'production';
-  host: string;
+export interface FetcherConfig extends ServiceConfig {
   /** Health and metrics only: the fetcher serves nothing else. */
   port: number;
-  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
-  redis: RedisTopology;
-  redisPrefix: string;
-  logLevel: string;
-  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
-  logFormat?: LogFormat;
   fetch: Omit<SafeFetchOptions, 'userAgent' | 'resolver'>;
   cacheBounds: CacheBounds;
   /** How long an expired document stays in Redis for the gateway's stale-if-error window. */
@@ -103,10 +75,9 @@ const OVERRIDES = ['CIMD_FETCH_RESOLVE', 'CIMD_FETCH_CA_FILE', 'CIMD_FETCH_ALLOW
 
 export function loadFetcherConfig(env: Env): FetcherConfig {
   const problems: string[] = [];
-  const parsed = gather(problems, () => parseEnv(FetcherEnv, env));
-  const redis = gather(problems, () => parseRedisEnv(env));
-  if (!parsed || !redis) throw new ConfigError(problems);
-  const e = parsed;
+  const parsed = parseServiceEnv(FetcherEnv, env, problems);
+  if (!parsed) throw new ConfigError(problems);
+  const { variables: e, service } = parsed;
   if (e.NODE_ENV === 'production') {
     for (const name of OVERRIDES) {
       if (env[name] !== undefined && env[name] !== '')
@@ -160,13 +131,8 @@ export function loadFetcherConfig(env: Env): FetcherConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    nodeEnv: e.NODE_ENV,
-    host: e.HOST,
+    ...service,
     port: e.FETCHER_PORT,
-    redis,
-    redisPrefix: e.CIMD_REDIS_PREFIX,
-    logLevel: e.LOG_LEVEL,
-    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     fetch: {
       maxBytes: e.CIMD_FETCH_MAX_BYTES,
       timeoutMs: e.CIMD_FETCH_TIMEOUT_MS,

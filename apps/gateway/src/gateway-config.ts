@@ -4,18 +4,12 @@ import {
   ConfigError,
   DEFAULT_REDIS_URL,
   Env,
-  gather,
   int,
   list,
-  logFormat,
-  LogFormat,
-  logLevel,
-  nodeEnv,
-  parseEnv,
-  parseRedisEnv,
+  parseServiceEnv,
   port,
-  RedisTopology,
-  redisPrefix,
+  SERVICE_ENV,
+  ServiceConfig,
   url,
 } from '@cimd/runtime';
 import { z } from 'zod';
@@ -25,14 +19,10 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/cimd';
 
 /** Every variable the gateway reads: docs/OPERATIONS.md documents each one (test/docs.test.ts). */
 export const GatewayEnv = z.object({
-  NODE_ENV: nodeEnv,
-  HOST: z.string().min(1).default('0.0.0.0'),
+  ...SERVICE_ENV,
   PORT: port(3000),
   GRPC_PORT: port(50051),
   DATABASE_URL: url(DEFAULT_DATABASE_URL, ['postgres:', 'postgresql:']),
-  LOG_LEVEL: logLevel,
-  LOG_FORMAT: logFormat,
-  CIMD_REDIS_PREFIX: redisPrefix,
   CIMD_ADMIN_TOKEN: z
     .string({ message: 'is required: the platform admin bearer token (at least 16 characters)' })
     .min(16, 'must be at least 16 characters')
@@ -73,18 +63,10 @@ function isBaseUrl(value: string): boolean {
   }
 }
 
-export interface GatewayConfig {
-  nodeEnv: 'development' | 'test' | 'production';
-  host: string;
+export interface GatewayConfig extends ServiceConfig {
   port: number;
   grpcPort: number;
-  /** One server, a Redis Cluster or a Sentinel-managed primary (parseRedisEnv). */
-  redis: RedisTopology;
   databaseUrl: string;
-  redisPrefix: string;
-  logLevel: string;
-  /** LOG_FORMAT as set; unset, the format follows from NODE_ENV and whether stdout is a terminal. */
-  logFormat?: LogFormat;
   adminToken: string;
   /** How long an authorize check waits for the fetch of an uncached client. */
   authorizeWaitMs: number;
@@ -115,9 +97,8 @@ export interface GatewayConfig {
 
 export function loadGatewayConfig(env: Env): GatewayConfig {
   const problems: string[] = [];
-  const e = gather(problems, () => parseEnv(GatewayEnv, env));
-  const redis = gather(problems, () => parseRedisEnv(env));
-  if (!e || !redis) {
+  const parsed = parseServiceEnv(GatewayEnv, env, problems);
+  if (!parsed) {
     // Start-up errors end up in logs: never quote the admin token.
     const token = env.CIMD_ADMIN_TOKEN;
     const quoted = token === undefined ? undefined : ` (got ${JSON.stringify(token)})`;
@@ -125,17 +106,13 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       problems.map((p) => (quoted && p.startsWith('CIMD_ADMIN_TOKEN:') ? p.replace(quoted, ' (value not shown)') : p)),
     );
   }
+  const { variables: e, service } = parsed;
   const publicUrl = new URL(e.CIMD_PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).toString().replace(/\/$/, '');
   return {
-    nodeEnv: e.NODE_ENV,
-    host: e.HOST,
+    ...service,
     port: e.PORT,
     grpcPort: e.GRPC_PORT,
-    redis,
     databaseUrl: e.DATABASE_URL,
-    redisPrefix: e.CIMD_REDIS_PREFIX,
-    logLevel: e.LOG_LEVEL,
-    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
     adminToken: e.CIMD_ADMIN_TOKEN,
     authorizeWaitMs: e.CIMD_AUTHORIZE_WAIT_MS,
     localCacheMs: e.CIMD_LOCAL_CACHE_MS,

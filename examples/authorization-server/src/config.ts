@@ -1,21 +1,19 @@
 import { z } from 'zod';
-
-const url = z.url({ protocol: /^https?$/ });
+import { httpUrl, listenEnv, parseExampleEnv } from '../../shared/src/env';
 
 /** The AS's settings, from the environment, checked once at start. */
 const Env = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().default('127.0.0.1'),
+  ...listenEnv(4000, 0),
   /** This AS's issuer identifier (RFC 8414): its public base URL. */
-  ISSUER: url.optional(),
+  ISSUER: httpUrl.optional(),
   /** cimd-gateway's HTTP API, and the tenant and API key this AS uses there. */
-  CIMD_GATEWAY_URL: url,
+  CIMD_GATEWAY_URL: httpUrl,
   CIMD_TENANT: z.string().min(1),
   CIMD_API_KEY: z.string().min(1),
   /** The gateway's gRPC API (host:port): revocation events come through WatchEvents; otherwise by polling HTTP. */
   CIMD_GATEWAY_GRPC: z.string().min(1).optional(),
   /** The protected resource this AS issues tokens for (an MCP server's URL), and its scopes. */
-  RESOURCE: url,
+  RESOURCE: httpUrl,
   RESOURCE_SCOPES: z.string().default('mcp:tools'),
   /** The credentials the resource server introspects tokens with. */
   RESOURCE_CLIENT_ID: z.string().min(1),
@@ -31,12 +29,7 @@ export interface AuthorizationServerConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): AuthorizationServerConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseExampleEnv(Env, env);
   return {
     port: e.PORT,
     host: e.HOST,

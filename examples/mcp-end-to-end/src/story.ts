@@ -357,7 +357,8 @@ export async function confidentialClient(
   };
 }
 
-export interface RemovalOutcome {
+/** What follows once the gateway ends a grant's session because its client's document went or changed. */
+export interface RevocationOutcome {
   /** The AS's log line: it revoked the grant with its tokens. */
   revoked: LogLine;
   /** The grant's session at the gateway. */
@@ -375,8 +376,31 @@ export async function documentRemoved(
   system: McpSystem,
   authorized: AuthorizedClient,
   path: string,
-): Promise<RemovalOutcome> {
+): Promise<RevocationOutcome> {
   system.origin.route(path, (_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('gone'));
+  return grantRevoked(system, authorized);
+}
+
+/**
+ * 5. The document changes in a way the tenant revokes on (a redirect URI removed): the client
+ * still exists, but its sessions end, and with them the AS's grant: what fails now fails only
+ * because the grant was revoked (the refresh: the client still exists, its grant does not).
+ */
+export async function documentChanged(
+  system: McpSystem,
+  authorized: AuthorizedClient,
+  client: Clients['changing'],
+): Promise<RevocationOutcome> {
+  system.origin.json(client.path, client.changed, { 'cache-control': 'max-age=300' });
+  return grantRevoked(system, authorized);
+}
+
+/**
+ * After the client's document changed at its origin: the gateway fetches it again, the AS
+ * revokes the grant when the gateway ends its session, and the client's next tool call and a
+ * refresh with its refresh token are tried.
+ */
+async function grantRevoked(system: McpSystem, authorized: AuthorizedClient): Promise<RevocationOutcome> {
   await system.refreshClient(authorized.clientId);
   const revoked = await system.as.waitForLog(
     (l) =>
@@ -404,51 +428,5 @@ export async function documentRemoved(
           () => undefined,
           (e: unknown) => e,
         );
-  return { revoked, session, toolCall, requests, refresh };
-}
-
-export interface ChangeOutcome {
-  revoked: LogLine;
-  session: SessionStatus;
-  toolCall: unknown;
-  requests: Recorded[];
-  /** A refresh with the refresh token the client held: the client still exists, its grant does not. */
-  refresh: unknown;
-}
-
-/**
- * 5. The document changes in a way the tenant revokes on (a redirect URI removed): the client
- * still exists, but its sessions end, and with them the AS's grant: what fails now fails only
- * because the grant was revoked.
- */
-export async function documentChanged(
-  system: McpSystem,
-  authorized: AuthorizedClient,
-  client: Clients['changing'],
-): Promise<ChangeOutcome> {
-  system.origin.json(client.path, client.changed, { 'cache-control': 'max-age=300' });
-  await system.refreshClient(authorized.clientId);
-  const revoked = await system.as.waitForLog(
-    (l) =>
-      l.msg === 'grant revoked with its tokens: the gateway ended its session' && l.grant_id === authorized.grantId,
-    'the grant to be revoked',
-    { ms: 30_000 },
-  );
-  const session = await system.gateway.checkSession(authorized.grantId);
-  const before = authorized.recorder.requests.length;
-  const toolCall = await whoami(authorized.client).then(
-    (text) => text,
-    (e: unknown) => e,
-  );
-  const requests = authorized.recorder.requests.slice(before);
-  const refresh = await refreshAuthorization(system.asUrl, {
-    metadata: authorized.metadata,
-    clientInformation: { client_id: authorized.clientId },
-    refreshToken: authorized.tokens.refresh_token ?? '',
-    resource: new URL(system.mcpUrl),
-  }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
   return { revoked, session, toolCall, requests, refresh };
 }

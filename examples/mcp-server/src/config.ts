@@ -1,15 +1,13 @@
 import { z } from 'zod';
-
-const url = z.url({ protocol: /^https?$/ });
+import { httpUrl, listenEnv, parseExampleEnv } from '../../shared/src/env';
 
 /** The MCP server's settings, from the environment, checked once at start. */
 const Env = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(4100),
-  HOST: z.string().default('127.0.0.1'),
+  ...listenEnv(4100, 1),
   /** This server's URL as its clients use it: its resource identifier (RFC 8707, RFC 9728). */
-  RESOURCE: url.optional(),
+  RESOURCE: httpUrl.optional(),
   /** The authorization server that protects it (its issuer identifier). */
-  AUTHORIZATION_SERVER: url,
+  AUTHORIZATION_SERVER: httpUrl,
   SCOPES: z.string().default('mcp:tools'),
   /** How this server authenticates at the AS's introspection endpoint. */
   INTROSPECTION_CLIENT_ID: z.string().min(1),
@@ -26,12 +24,7 @@ export interface McpServerConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): McpServerConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseExampleEnv(Env, env);
   return {
     port: e.PORT,
     host: e.HOST,

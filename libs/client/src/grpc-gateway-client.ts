@@ -4,19 +4,17 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  Authentication,
-  Decision,
-  readAuthentication,
-  readClientRecord,
-  readDecision,
-  readSessionStatus,
-  readTenantEvent,
-} from './answers';
+import { readClientRecord, readSessionStatus, readTenantEvent } from './answers';
 import { GatewayError, GatewayErrorCode, isGatewayError } from './errors';
-import { DEFAULT_RECONNECT_POLICY, ReconnectPolicy, resumableEvents } from './event-stream';
-import type { GatewayClientOptions } from './http-gateway-client';
-import { DEFAULT_RETRY_POLICY, RetryPolicy, retryHintMs, withRetries } from './retry-policy';
+import { ReconnectPolicy, resumableEvents } from './event-stream';
+import {
+  authenticateUntilAnswered,
+  callPolicies,
+  checkUntilDecided,
+  GatewayClientOptions,
+  sessionFields,
+} from './gateway-calls';
+import { RetryPolicy, withRetries } from './retry-policy';
 import type {
   AuthorizeCheck,
   CallOptions,
@@ -103,9 +101,7 @@ export class GrpcGatewayClient implements CimdGateway {
 
   constructor(private readonly options: GrpcGatewayClientOptions) {
     this.tenant = options.tenant;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.reconnect = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    ({ timeoutMs: this.timeoutMs, retry: this.retry, reconnect: this.reconnect } = callPolicies(options));
     // The proto loaded as the gateway loads it.
     const definition = protoLoader.loadSync(options.protoPath ?? findProto(__dirname), PROTO_LOADER_OPTIONS);
     const loaded = grpc.loadPackageDefinition(definition) as unknown as messages.ProtoGrpcType;
@@ -121,17 +117,7 @@ export class GrpcGatewayClient implements CimdGateway {
       ...(request.scope !== undefined ? { scope: request.scope } : {}),
       ...(request.code_challenge_method !== undefined ? { code_challenge_method: request.code_challenge_method } : {}),
     };
-    const { result, attempts } = await withRetries<Decision>(
-      this.retry,
-      async () => {
-        const answer = await this.unary('CheckAuthorization', message, options);
-        const decision = readDecision(answer);
-        if (decision.decision !== 'pending') return { done: decision };
-        return { retry: decision, hintMs: retryHintMs(answer as Record<string, unknown>) };
-      },
-      { retryError: (e) => e.transient, signal: options.signal },
-    );
-    return { ...result, attempts };
+    return checkUntilDecided(this.retry, () => this.unary('CheckAuthorization', message, options), options.signal);
   }
 
   async authenticateClient(
@@ -144,19 +130,15 @@ export class GrpcGatewayClient implements CimdGateway {
       ...(request.client_assertion_type !== undefined ? { client_assertion_type: request.client_assertion_type } : {}),
       ...(request.client_assertion !== undefined ? { client_assertion: request.client_assertion } : {}),
     };
-    // Only `pending` is retried: after a transient failure the assertion's jti may already be spent.
-    const { result, attempts } = await withRetries<Authentication>(
+    return authenticateUntilAnswered(
       this.retry,
       async () => {
         const answer = await this.unary('AuthenticateClient', message, options);
         // proto3 does not send a false bool: absent is false.
-        const authentication = readAuthentication({ ...answer, authenticated: answer.authenticated ?? false });
-        if (authentication.error !== 'temporarily_unavailable') return { done: authentication };
-        return { retry: authentication, hintMs: retryHintMs(answer as Record<string, unknown>) };
+        return { ...answer, authenticated: answer.authenticated ?? false };
       },
-      { signal: options.signal },
+      options.signal,
     );
-    return { ...result, attempts };
   }
 
   async getClient(clientId: string, options: CallOptions = {}): Promise<ClientRecord | undefined> {
@@ -175,13 +157,7 @@ export class GrpcGatewayClient implements CimdGateway {
   }
 
   async registerSession(session: SessionRegistration, options: CallOptions = {}): Promise<SessionStatus> {
-    const message: messages.RegisterSessionRequest = {
-      tenant: this.tenant,
-      session_id: session.session_id,
-      client_id: session.client_id,
-      ...(session.subject !== undefined ? { subject: session.subject } : {}),
-      ...(session.expires_at !== undefined ? { expires_at: new Date(session.expires_at).toISOString() } : {}),
-    };
+    const message: messages.RegisterSessionRequest = { tenant: this.tenant, ...sessionFields(session) };
     return readSessionStatus(await this.idempotent('RegisterSession', message, options));
   }
 

@@ -1,17 +1,15 @@
 import type { AuthorizeRequest, SessionStatus } from '@cimd/core';
-import {
-  Authentication,
-  Decision,
-  readAuthentication,
-  readClientRecord,
-  readDecision,
-  readEventsPage,
-  readMetadata,
-  readSessionStatus,
-} from './answers';
+import { readClientRecord, readEventsPage, readMetadata, readSessionStatus } from './answers';
 import { GatewayError, isGatewayError } from './errors';
-import { DEFAULT_RECONNECT_POLICY, ReconnectPolicy, resumableEvents } from './event-stream';
-import { DEFAULT_RETRY_POLICY, RetryPolicy, retryHintMs, sleep, withRetries } from './retry-policy';
+import { ReconnectPolicy, resumableEvents } from './event-stream';
+import {
+  authenticateUntilAnswered,
+  callPolicies,
+  checkUntilDecided,
+  GatewayClientOptions,
+  sessionFields,
+} from './gateway-calls';
+import { RetryPolicy, sleep, withRetries } from './retry-policy';
 import type {
   AuthorizationServerMetadataMembers,
   AuthorizeCheck,
@@ -24,20 +22,6 @@ import type {
   TenantEvent,
   WatchOptions,
 } from './types';
-
-/** What both transports are configured with. */
-export interface GatewayClientOptions {
-  /** The tenant this client speaks for. */
-  tenant: string;
-  /** The tenant's API key (`cimd_<id>_<secret>`), or the platform admin token. */
-  token: string;
-  /** Longest wait for one answer (default 10 s: longer than the gateway's own wait for a fetch). */
-  timeoutMs?: number;
-  /** Retries of `pending` answers and of transient failures of idempotent calls. */
-  retry?: Partial<RetryPolicy>;
-  /** Reconnection of the event stream. */
-  reconnect?: Partial<ReconnectPolicy>;
-}
 
 export interface HttpGatewayClientOptions extends GatewayClientOptions {
   /** The gateway's base URL, e.g. `https://cimd-gateway.internal`. */
@@ -70,25 +54,17 @@ export class HttpGatewayClient implements CimdGateway {
     this.tenant = options.tenant;
     this.base = `${options.url.replace(/\/+$/, '')}/v1`;
     this.fetch = options.fetch ?? fetch;
-    this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    this.reconnect = { ...DEFAULT_RECONNECT_POLICY, ...options.reconnect };
+    ({ timeoutMs: this.timeoutMs, retry: this.retry, reconnect: this.reconnect } = callPolicies(options));
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
   }
 
   async checkAuthorization(request: AuthorizeRequest, options: CallOptions = {}): Promise<AuthorizeCheck> {
     const body = pick(request, ['client_id', 'redirect_uri', 'response_type', 'scope', 'code_challenge_method']);
-    const { result, attempts } = await withRetries<Decision>(
+    return checkUntilDecided(
       this.retry,
-      async () => {
-        const answer = await this.send('POST', this.tenantPath('/authorize/check'), body, options);
-        const decision = readDecision(answer.body);
-        if (decision.decision !== 'pending') return { done: decision };
-        return { retry: decision, hintMs: retryHintMs(answer.body as Record<string, unknown>) };
-      },
-      { retryError: (e) => e.transient, signal: options.signal },
+      async () => (await this.send('POST', this.tenantPath('/authorize/check'), body, options)).body,
+      options.signal,
     );
-    return { ...result, attempts };
   }
 
   async authenticateClient(
@@ -96,18 +72,11 @@ export class HttpGatewayClient implements CimdGateway {
     options: CallOptions = {},
   ): Promise<ClientAuthentication> {
     const body = pick(request, ['client_id', 'client_assertion_type', 'client_assertion']);
-    // Only `pending` is retried: after a transient failure the assertion's jti may already be spent.
-    const { result, attempts } = await withRetries<Authentication>(
+    return authenticateUntilAnswered(
       this.retry,
-      async () => {
-        const answer = await this.send('POST', this.tenantPath('/clients/authenticate'), body, options);
-        const authentication = readAuthentication(answer.body);
-        if (authentication.error !== 'temporarily_unavailable') return { done: authentication };
-        return { retry: authentication, hintMs: retryHintMs(answer.body as Record<string, unknown>) };
-      },
-      { signal: options.signal },
+      async () => (await this.send('POST', this.tenantPath('/clients/authenticate'), body, options)).body,
+      options.signal,
     );
-    return { ...result, attempts };
   }
 
   async getClient(clientId: string, options: CallOptions = {}): Promise<ClientRecord | undefined> {
@@ -121,12 +90,7 @@ export class HttpGatewayClient implements CimdGateway {
   }
 
   async registerSession(session: SessionRegistration, options: CallOptions = {}): Promise<SessionStatus> {
-    const body = {
-      session_id: session.session_id,
-      client_id: session.client_id,
-      ...(session.subject !== undefined ? { subject: session.subject } : {}),
-      ...(session.expires_at !== undefined ? { expires_at: new Date(session.expires_at).toISOString() } : {}),
-    };
+    const body = sessionFields(session);
     return readSessionStatus((await this.idempotent('POST', this.tenantPath('/sessions'), options, body)).body);
   }
 

@@ -8,5 +8,6 @@ export * from './types';
 export * from './errors';
 export * from './retry-policy';
 export * from './event-stream';
+export type { GatewayClientOptions } from './gateway-calls';
 export * from './http-gateway-client';
 export * from './grpc-gateway-client';

@@ -4,3 +4,4 @@ export * from './redis-env';
 export * from './logger';
 export * from './readiness';
 export * from './run-main';
+export * from './service-env';

@@ -2,4 +2,5 @@
 export * from './free-port';
 export * from './test-pki';
 export * from './test-origin';
+export * from './client-host';
 export * from './wait-for';

@@ -1,7 +1,8 @@
-import { verifyEventsProcessed } from './fault';
+import { faultTest, verifyEventsProcessed } from './fault';
 import { SteadyLoad, verifyAcknowledged } from './load';
 import { serveDocument } from './origin';
-import type { ResultCounts } from './results';
+import { record, ResultCounts } from './results';
+import type { RedisServers } from './redis-topologies';
 import { sleep } from './servers';
 import { ApiResponse, ProcessStack } from './stack';
 
@@ -26,6 +27,30 @@ export interface TopologyStack {
   hooks: Hook[];
   /** Paths under /gone/ answer 404 once listed here. */
   vanished: Set<string>;
+}
+
+/**
+ * The stack of a topology file on `redisServers`: two gateways and two fetchers with the short
+ * claim, lock and gone-confirmation times a failover within the test's minutes needs, then its
+ * origin routes and tenants.
+ */
+export async function startTopologyStack(
+  name: string,
+  redisServers: () => Promise<RedisServers>,
+): Promise<TopologyStack> {
+  const stack = await ProcessStack.start(name, {
+    hosts: ['client.test', 'hooks.test'],
+    redisServers,
+    gateways: GATEWAYS,
+    gatewayEnv: { CIMD_AUTHORIZE_WAIT_MS: '2000', CIMD_EVENTS_CLAIM_IDLE_MS: '3000' },
+    fetcherEnv: {
+      CIMD_GONE_CONFIRM_DELAY_MS: '300',
+      CIMD_FETCH_LOCK_DURATION_MS: '5000',
+      CIMD_FETCH_STALLED_INTERVAL_MS: '2000',
+    },
+  });
+  await stack.startFetcher();
+  return prepare(stack);
 }
 
 /** The origin routes and tenants of a topology file (after ProcessStack.start with hosts client.test and hooks.test). */
@@ -272,6 +297,22 @@ export async function failoverUnderLoad(
 }
 
 /**
+ * What every topology must survive a primary's kill with: nothing acknowledged lost, no 5xx, only
+ * allow or pending answers, enough load to say so, and the queue draining after it (jobs
+ * acknowledged after the failover were all done).
+ */
+function expectFailoverSurvived(failover: FailoverResult): void {
+  expect(failover.escaped).toEqual([]);
+  expect(failover.badChecks).toEqual([]);
+  expect(failover.lost).toEqual([]);
+  expect(failover.checks).toBeGreaterThan(50);
+  expect(failover.sessions).toBeGreaterThan(10);
+  expect(failover.revocations).toBeGreaterThan(5);
+  expect(failover.refreshes).toBeGreaterThan(10);
+  expect(failover.registered).toBe(failover.refreshes);
+}
+
+/**
  * What a topology file records under its category: tried/passed/lost count the acknowledged
  * items checked after the failover (sessions, revocations, fetch jobs and their client.fetched
  * events, stream entries); `extra` carries the paths, the failover and the checks for the
@@ -304,4 +345,66 @@ export function topologyCounts(paths: { tried: number; passed: number }, failove
       events: failover?.events ?? 0,
     },
   };
+}
+
+/** How a topology file's Redis loses its primary. */
+export interface Topology {
+  /** The results category and the log label (`redis_cluster`, `redis-cluster`). */
+  category: 'redis_cluster' | 'redis_sentinel';
+  label: string;
+  /** The tag of the load's clients and sessions. */
+  tag: string;
+  pathsTest: string;
+  failoverTest: string;
+  /** The stack on this Redis (startTopologyStack). */
+  start: () => Promise<TopologyStack>;
+  /** The primary to kill: its port, what it holds (for the log), and its kill, which resolves once a replica serves. */
+  victim: (t: TopologyStack) => Promise<{ port: number; holds?: string; kill: () => Promise<number> }>;
+  /** The port of the primary serving now what the victim served. */
+  primaryPort: (t: TopologyStack) => Promise<number>;
+}
+
+/**
+ * The tests of a topology file (`file`): the stack started, the end-to-end paths across it,
+ * then its primary killed under load, which it must survive and after which another primary
+ * serves; the counts recorded under the topology's category.
+ */
+export function topologyTests(file: string, topology: Topology): void {
+  let t: TopologyStack | undefined;
+  const paths = { tried: 0, passed: 0 };
+  let failover: FailoverResult | undefined;
+
+  beforeAll(async () => {
+    t = await topology.start();
+  }, 180_000);
+
+  afterAll(async () => {
+    record(topology.category, topologyCounts(paths, failover), file);
+    await t?.stack.stop();
+  });
+
+  it(
+    topology.pathsTest,
+    async () => {
+      paths.tried = 6;
+      const done = await endToEndPaths(t as TopologyStack);
+      paths.passed = done.length;
+      for (const line of done) process.stdout.write(`  [${topology.label}] ${line}\n`);
+    },
+    120_000,
+  );
+
+  faultTest(
+    file,
+    topology.failoverTest,
+    async (note) => {
+      const stack = t as TopologyStack;
+      const victim = await topology.victim(stack);
+      note(`killing the primary on port ${victim.port}${victim.holds ? ` (${victim.holds})` : ''}`);
+      failover = await failoverUnderLoad(stack, topology.tag, victim.kill, note);
+      expectFailoverSurvived(failover);
+      expect(await topology.primaryPort(stack)).not.toBe(victim.port);
+    },
+    180_000,
+  );
 }

@@ -28,20 +28,18 @@ export type DeliveriesPage = z.output<typeof DeliveriesPage>;
 
 const CLIENT_ID = 'https://app.example/oauth/client.json';
 
+/** The example event of the API documentation (the events page, a client's events): sessions revoked because their client disappeared. */
+export const SESSION_REVOKED_EXAMPLE: EventsPage['events'][number] = {
+  id: '42',
+  tenant: 'acme',
+  type: 'session.revoked',
+  time: '2026-11-03T08:30:00.000Z',
+  client_id: CLIENT_ID,
+  data: { sessions: 2, reason: 'client.gone', cause_event_id: '7c9e6679-7425-40de-944b-e07fc1f90ae7' },
+};
+
 export const EVENTS_PAGE_EXAMPLES: Record<string, EventsPage> = {
-  'sessions revoked because the client disappeared': {
-    events: [
-      {
-        id: '42',
-        tenant: 'acme',
-        type: 'session.revoked',
-        time: '2026-11-03T08:30:00.000Z',
-        client_id: CLIENT_ID,
-        data: { sessions: 2, reason: 'client.gone', cause_event_id: '7c9e6679-7425-40de-944b-e07fc1f90ae7' },
-      },
-    ],
-    next_after: '42',
-  },
+  'sessions revoked because the client disappeared': { events: [SESSION_REVOKED_EXAMPLE], next_after: '42' },
 };
 
 export const DELIVERIES_EXAMPLES: Record<string, DeliveriesPage> = {

@@ -10,6 +10,7 @@ import {
 } from '@cimd/core';
 import { ClientCacheRepository } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
+import { NOT_A_URL } from '../authorize/authorize.service';
 import { clientView, logoUrl } from '../clients/clients.service';
 import { attemptView, distinctFindings, ExplainedFinding, explain } from '../clients/explained';
 import { invalidRequest, unavailable } from '../common/domain-error';
@@ -23,16 +24,6 @@ export interface DirectoryQuery {
   limit: number;
   offset: number;
 }
-
-/** client_id problems that mean the caller did not name a URL at all: a 400, as on the authorize check. */
-const NOT_A_URL = new Set([
-  'client_id.empty',
-  'client_id.too_long',
-  'client_id.invalid_character',
-  'client_id.bad_percent_encoding',
-  'client_id.not_absolute',
-  'client_id.missing_host',
-]);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const isoDate = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : undefined);
@@ -148,6 +139,7 @@ export class ClientDirectoryService {
   async inspect(tenant: string, clientId: string, redirectUri: string | undefined, allTenants: boolean) {
     const urlCheck = checkClientIdUrl(clientId);
     const first = urlCheck.errors[0];
+    // A client_id that is not a URL at all is a 400, as on the authorize check.
     if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
     const { policy, version } = await this.policies.require(tenant);
     const [entry, attempts, refusedBody, [standing]] = await this.redis(() =>

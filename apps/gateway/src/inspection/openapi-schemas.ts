@@ -1,5 +1,6 @@
 import { CLIENT_HEALTHS } from '@cimd/core';
 import { ATTEMPT_SCHEMA, HEALTH_SCHEMA } from '../clients/openapi-schemas';
+import { SESSION_REVOKED_EXAMPLE } from '../events/events.schemas';
 
 /** OpenAPI schemas of the operator's views, for @nestjs/swagger's decorators. */
 type Schema = Record<string, unknown>;
@@ -212,18 +213,7 @@ export const INSPECTION_EXAMPLE = {
   findings: [],
   attempts: [],
 };
-export const CLIENT_EVENTS_EXAMPLE = {
-  events: [
-    {
-      id: '42',
-      tenant: 'acme',
-      type: 'session.revoked',
-      time: '2026-11-03T08:30:00.000Z',
-      client_id: CLIENT_ID,
-      data: { sessions: 2, reason: 'client.gone' },
-    },
-  ],
-};
+export const CLIENT_EVENTS_EXAMPLE = { events: [SESSION_REVOKED_EXAMPLE] };
 export const DRY_RUN_EXAMPLE = {
   tenant: 'acme',
   current_version: 3,
