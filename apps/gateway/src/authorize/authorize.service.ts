@@ -9,14 +9,13 @@ import {
   decideOnCachedEntry,
   evaluateClientIdPolicy,
   Finding,
-  RuleCode,
   TenantPolicy,
 } from '@cimd/core';
 import { Injectable } from '@nestjs/common';
 import { ClientResolver, CacheStatus } from '../clients/client-resolver';
 import { ClientSightings } from '../clients/client-sightings';
 import { logoUrl } from '../clients/clients.service';
-import { invalidRequest } from '../common/domain-error';
+import { refuseNonUrl } from '../common/parse-body';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { PolicyVersion, TenantPoliciesService } from '../tenants/tenant-policies.service';
@@ -27,16 +26,6 @@ export interface AuthorizeResponse extends AuthorizeDecision {
 }
 
 type Counted = { inc(): void };
-
-/** client_id problems that mean the caller did not send a URL at all: a 400, not a decision. */
-export const NOT_A_URL: ReadonlySet<RuleCode> = new Set<RuleCode>([
-  'client_id.empty',
-  'client_id.too_long',
-  'client_id.invalid_character',
-  'client_id.bad_percent_encoding',
-  'client_id.not_absolute',
-  'client_id.missing_host',
-]);
 
 /** The hot path: one authorization request of one tenant, decided on the client's cached document. */
 @Injectable()
@@ -93,8 +82,7 @@ export class AuthorizeService {
     const key = clientKey(request.client_id);
     const copy = this.clients.copy(key);
     const url = copy?.url ?? checkClientIdUrl(request.client_id);
-    const first = url.errors[0];
-    if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
+    refuseNonUrl(url);
     const policyVersion = await this.policies.require(tenantId);
     const { policy } = policyVersion;
 

@@ -17,10 +17,10 @@ import {
 import { ClientCacheRepository } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { NOT_A_URL } from '../authorize/authorize.service';
 import { ClientResolver, newerKeys } from '../clients/client-resolver';
 import { FetchRequests } from '../clients/fetch-requests';
 import { invalidRequest } from '../common/domain-error';
+import { refuseNonUrl } from '../common/parse-body';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { GatewayMetrics } from '../observability/gateway-metrics';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
@@ -97,8 +97,8 @@ export class ClientAuthService {
     const key = clientKey(request.client_id);
     const copy = this.clients.copy(key);
     const url = copy?.url ?? checkClientIdUrl(request.client_id);
+    refuseNonUrl(url);
     const first = url.errors[0];
-    if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
     const { policy } = await this.policies.require(tenantId);
     if (!url.url)
       return refuse(

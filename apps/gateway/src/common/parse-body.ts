@@ -1,4 +1,4 @@
-import { listFieldNames, quote } from '@cimd/core';
+import { ClientIdUrlCheck, listFieldNames, notAUrl, quote } from '@cimd/core';
 import { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
 import { invalidRequest } from './domain-error';
@@ -41,4 +41,10 @@ export const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export function tenantId(tenant: string): string {
   if (!TENANT_ID.test(tenant)) throw invalidRequest(`${quote(tenant, 80)} is not a tenant id`);
   return tenant;
+}
+
+/** A client_id that is not a URL at all is refused with a 400 (its problem as the description), not decided on. */
+export function refuseNonUrl(check: ClientIdUrlCheck): void {
+  const problem = notAUrl(check);
+  if (problem) throw invalidRequest(problem.message);
 }

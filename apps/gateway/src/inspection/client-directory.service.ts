@@ -10,10 +10,10 @@ import {
 } from '@cimd/core';
 import { ClientCacheRepository } from '@cimd/store';
 import { Injectable } from '@nestjs/common';
-import { NOT_A_URL } from '../authorize/authorize.service';
 import { clientView, logoUrl } from '../clients/clients.service';
 import { attemptView, distinctFindings, ExplainedFinding, explain } from '../clients/explained';
-import { invalidRequest, unavailable } from '../common/domain-error';
+import { unavailable } from '../common/domain-error';
+import { refuseNonUrl } from '../common/parse-body';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { TenantPoliciesService } from '../tenants/tenant-policies.service';
 import { ClientDirectoryRepository, DirectoryFilter, DirectoryRow } from './client-directory.repository';
@@ -138,9 +138,8 @@ export class ClientDirectoryService {
    */
   async inspect(tenant: string, clientId: string, redirectUri: string | undefined, allTenants: boolean) {
     const urlCheck = checkClientIdUrl(clientId);
-    const first = urlCheck.errors[0];
     // A client_id that is not a URL at all is a 400, as on the authorize check.
-    if (first && NOT_A_URL.has(first.code)) throw invalidRequest(first.message);
+    refuseNonUrl(urlCheck);
     const { policy, version } = await this.policies.require(tenant);
     const [entry, attempts, refusedBody, [standing]] = await this.redis(() =>
       Promise.all([

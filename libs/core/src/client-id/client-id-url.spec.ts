@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { checkClientIdUrl } from './client-id-url';
+import { checkClientIdUrl, notAUrl } from './client-id-url';
 import { CLIENT_ID_URL_CASES } from './client-id-url.cases';
 
 describe('checkClientIdUrl (SPEC-NOTES 1-3)', () => {
@@ -77,5 +77,18 @@ describe('checkClientIdUrl (SPEC-NOTES 1-3)', () => {
         { numRuns: 1000 },
       );
     });
+  });
+});
+
+describe('notAUrl', () => {
+  it('names the problem of a client_id that is not a URL at all', () => {
+    expect(notAUrl(checkClientIdUrl('not a url'))?.code).toBe('client_id.invalid_character');
+    expect(notAUrl(checkClientIdUrl(''))?.code).toBe('client_id.empty');
+  });
+
+  it('is undefined for a URL, even one the rules refuse (that is a decision, not a malformed request)', () => {
+    expect(checkClientIdUrl('http://app.example/client.json').errors).not.toHaveLength(0);
+    expect(notAUrl(checkClientIdUrl('http://app.example/client.json'))).toBeUndefined();
+    expect(notAUrl(checkClientIdUrl('https://app.example/client.json'))).toBeUndefined();
   });
 });

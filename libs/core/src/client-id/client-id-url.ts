@@ -1,4 +1,4 @@
-import { CheckResult, FindingList, quote } from '../findings';
+import { CheckResult, Finding, FindingList, quote, RuleCode } from '../findings';
 import {
   badPercentEncoding,
   describeCharacter,
@@ -9,6 +9,22 @@ import {
   splitUri,
   tryParseUrl,
 } from '../uri/uri-parts';
+
+/** client_id problems that mean the caller did not send a URL at all: a malformed request, not a decision. */
+export const NOT_A_URL: ReadonlySet<RuleCode> = new Set<RuleCode>([
+  'client_id.empty',
+  'client_id.too_long',
+  'client_id.invalid_character',
+  'client_id.bad_percent_encoding',
+  'client_id.not_absolute',
+  'client_id.missing_host',
+]);
+
+/** The check's first problem when the client_id is not a URL at all (NOT_A_URL). */
+export function notAUrl(check: ClientIdUrlCheck): Finding | undefined {
+  const first = check.errors[0];
+  return first && NOT_A_URL.has(first.code) ? first : undefined;
+}
 
 /** Longer identifiers are refused before any parsing: no real client_id comes close. */
 export const CLIENT_ID_MAX_LENGTH = 2048;
