@@ -1,6 +1,6 @@
 import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { FETCH_QUEUE, FetchJobData, FetchJobResult, RedisKeys } from '@cimd/contracts';
+import { FETCH_QUEUE, fetchJobId, FetchJobData, FetchJobResult, RedisKeys } from '@cimd/contracts';
 import { startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -89,6 +89,33 @@ describe('origin rate limit (shared through Redis)', () => {
       expect(fetched()).toBe(2);
       expect((await queue.getJobCounts('delayed')).delayed).toBe(2);
       expect((await queue.getJobCounts('failed')).failed).toBe(0);
+    } finally {
+      await app.close();
+      await queue.obliterate({ force: true });
+    }
+  });
+});
+
+describe('origin rate limit and cooldown together', () => {
+  it('a job skipped for its cooldown leaves the origin its budget: the fetches after it are not delayed', async () => {
+    const app = await createFetcherApp(config);
+    await app.init();
+    try {
+      // This origin's window starts empty whatever the tests before did.
+      const windows = await redis.keys(`${PREFIX}:origin-rate:*`);
+      if (windows.length > 0) await redis.del(...windows);
+      const cooling = serve('/cooling.json');
+      await new FailureCooldown(redis, keys, { cooldownMaxSeconds: 100 }).recordFailure(cooling);
+      await enqueueFetch(queue, cooling, 'miss');
+      await waitFor(async () => (await queue.getJob(fetchJobId(cooling))) === undefined || undefined, 'the skip');
+      const ids = ['/after-1.json', '/after-2.json'].map((p) => serve(p));
+      for (const id of ids) await enqueueFetch(queue, id, 'miss');
+      await waitFor(
+        () => Promise.resolve(origin.hits('/after-1.json') + origin.hits('/after-2.json') === 2 || undefined),
+        'both fetches (the limit is 2)',
+      );
+      expect(origin.hits('/cooling.json')).toBe(0);
+      expect((await queue.getJobCounts('delayed')).delayed).toBe(0);
     } finally {
       await app.close();
       await queue.obliterate({ force: true });

@@ -320,6 +320,30 @@ describe('fetcher worker (real Redis, BullMQ and a local HTTPS origin)', () => {
     }
   });
 
+  it('announces a written entry when it and its attempt are there: a gateway woken by the notice reads both', async () => {
+    const id = clientId('/read-on-notice.json');
+    origin.json('/read-on-notice.json', doc('/read-on-notice.json'));
+    const subscriber = new Redis(REDIS_URL);
+    const reader = new Redis(REDIS_URL);
+    // Read as a woken gateway does: sent the moment the notice arrives.
+    let seen: Promise<[string | null, string | null]> | undefined;
+    subscriber.on('message', (_channel: string, message: string) => {
+      if ((JSON.parse(message) as { client_key?: string }).client_key !== clientKey(id) || seen) return;
+      seen = Promise.all([reader.get(keys.clientEntry(id)), reader.lindex(keys.fetchAttempts(id), 0)]);
+    });
+    await subscriber.subscribe(keys.fetchDone);
+    try {
+      await fetchNow(id);
+      await fetched(id);
+      const [written, attempt] = await waitFor(() => seen, 'the notice');
+      expect(parseCacheEntry(written)?.status).toBe('valid');
+      expect(JSON.parse(attempt ?? '{}')).toMatchObject({ outcome: 'ok', reason: 'miss' });
+    } finally {
+      subscriber.disconnect();
+      reader.disconnect();
+    }
+  });
+
   it('skips a miss that was asked for before the entry was last written (a racing check), without fetching', async () => {
     const id = clientId('/raced.json');
     origin.json('/raced.json', doc('/raced.json'));

@@ -1,6 +1,14 @@
 import { parseCacheEntry } from '@cimd/core';
 import { INestApplicationContext } from '@nestjs/common';
-import { FETCH_QUEUE, FetchJobData, FetchJobResult, parseEventFields, RedisKeys } from '@cimd/contracts';
+import {
+  clientKey,
+  FETCH_QUEUE,
+  fetchJobId,
+  FetchJobData,
+  FetchJobResult,
+  parseEventFields,
+  RedisKeys,
+} from '@cimd/contracts';
 import { freePort, startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
@@ -198,6 +206,19 @@ describe('the cimd-fetcher ACL on the real Redis, with the real fetcher', () => 
     await enqueueFetch(queue, id, 'miss', { attempts: 2, backoff: { type: 'fetch-backoff', delay: 50 } });
     await waitFor(async () => ((await admin.pttl(keys.fetchFailures(id))) > 0 ? true : undefined), 'the cooldown');
     await waitFor(() => (origin.hits('/flaky.json') >= 2 ? true : undefined), 'the retry');
+    await waitFor(async () => ((await queue.getJob(fetchJobId(id))) === undefined ? true : undefined), 'the job');
+    // Asked again while cooling down: skipped, and the rate-limit count it took is given back (DECR).
+    // Summed over the origin's windows: the skip may fall into the next one.
+    const counted = async () => {
+      const windows = await admin.keys(`${PREFIX}:origin-rate:${clientKey(new URL(id).origin)}:*`);
+      const values = windows.length > 0 ? await admin.mget(...windows) : [];
+      return values.reduce((sum, v) => sum + Number(v ?? 0), 0);
+    };
+    const before = await counted();
+    await enqueueFetch(queue, id, 'miss');
+    await waitFor(async () => ((await queue.getJob(fetchJobId(id))) === undefined ? true : undefined), 'the skip');
+    expect(origin.hits('/flaky.json')).toBe(2);
+    expect(await counted()).toBe(before);
   });
 
   it('was refused nothing while doing so (Redis ACL LOG)', async () => {

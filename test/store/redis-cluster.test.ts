@@ -1,4 +1,4 @@
-import { CHANNELS, FETCH_QUEUE, fetchJobId, parseEventFields, RedisKeys } from '@cimd/contracts';
+import { CHANNELS, clientKey, FETCH_QUEUE, fetchJobId, parseEventFields, RedisKeys } from '@cimd/contracts';
 import { CacheEntry, ClientEvent, clientEvent } from '@cimd/core';
 import { createLogger, LOGGER } from '@cimd/runtime';
 import {
@@ -134,6 +134,36 @@ describe('the store on a Redis Cluster', () => {
     expect((await cache.get(id))?.client_id).toBe(id);
     expect(await streamIds()).toEqual(expect.arrayContaining(events.map((e) => e.id)));
     expect(await inspect.exists(keys.clientOutbox(id))).toBe(0);
+  });
+
+  it('publishes the fetch-done notice in the write, whatever node holds the client: the entry is there when it arrives', async () => {
+    const cache = app.get(ClientCacheRepository);
+    const pubsub = app.get(RedisPubSub);
+    const reader = servers.inspect();
+    const ids = Array.from({ length: 6 }, (_, i) => `https://notice-${i}.example/c.json`);
+    const read = new Map<string, Promise<string | null>>();
+    await pubsub.subscribe(CHANNELS.fetchDone, (m) => {
+      const id = ids.find((one) => clientKey(one) === m.client_key);
+      if (id && !read.has(id)) read.set(id, reader.get(keys.clientEntry(id)));
+    });
+    try {
+      // The subscription is made in the background: write until the notices arrive.
+      await waitFor(async () => {
+        for (const id of ids.filter((one) => !read.has(one)))
+          await cache.write(entry(id), 60_000, [fetched(id)], {
+            client_key: clientKey(id),
+            outcome: 'ok',
+            written: true,
+          });
+        await new Promise((r) => setTimeout(r, 100));
+        return read.size === ids.length ? true : undefined;
+      }, 'a notice for each client');
+      expect(new Set(await Promise.all(ids.map((id) => slot(keys.clientEntry(id))))).size).toBeGreaterThan(1);
+      for (const id of ids) expect(JSON.parse((await read.get(id)) ?? '{}')).toMatchObject({ client_id: id });
+      for (const id of ids) expect(await inspect.exists(keys.clientOutbox(id))).toBe(0);
+    } finally {
+      reader.disconnect();
+    }
   });
 
   it('a relay cut short (the stream refuses the append) keeps the events in the outbox; the next relay delivers them', async () => {

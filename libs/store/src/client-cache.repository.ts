@@ -6,7 +6,7 @@ import {
   parseCacheEntry,
   parseFetchAttempts,
 } from '@cimd/core';
-import { EVENT_STREAM_MAXLEN, eventFields, RedisKeys } from '@cimd/contracts';
+import { CHANNELS, EVENT_STREAM_MAXLEN, eventFields, FetchDoneMessage, RedisKeys } from '@cimd/contracts';
 import { Injectable } from '@nestjs/common';
 import type { RedisClient } from './redis-connections';
 import { InjectRedis } from './redis.tokens';
@@ -110,8 +110,18 @@ export class ClientCacheRepository {
    * transaction holds the entry and the stream appends. In a cluster, one transaction in the
    * client's slot holds the entry and its outbox, which is then relayed to the stream: throws
    * EventRelayError when the entry is written but its events are still (partly) in the outbox.
+   *
+   * `notice`: the fetch-done notice, published in the same transaction, so that it goes out the
+   * moment the entry is there (a gateway woken by it reads this entry) and never for a write
+   * that did not happen. PUBLISH names no key: a cluster node takes it in any slot's transaction
+   * and passes it to every node.
    */
-  async write(entry: CacheEntry, ttlMs: number, events: readonly ClientEvent[]): Promise<void> {
+  async write(
+    entry: CacheEntry,
+    ttlMs: number,
+    events: readonly ClientEvent[],
+    notice?: FetchDoneMessage,
+  ): Promise<void> {
     const tx = this.redis.multi().set(this.keys.clientEntry(entry.client_id), JSON.stringify(entry), 'PX', ttlMs);
     const outbox = this.keys.clientOutbox(entry.client_id);
     if (!this.redis.isCluster) {
@@ -120,11 +130,15 @@ export class ClientCacheRepository {
       if (events.length > 0) tx.rpush(outbox, ...events.map((e) => JSON.stringify(e)));
       tx.lrange(outbox, 0, -1);
     }
+    if (notice) tx.publish(CHANNELS.fetchDone.name(this.keys), JSON.stringify(notice));
     const result = await tx.exec();
     const failed = result?.find(([err]) => err);
     if (!result || failed)
       throw new Error(`writing the cache entry failed: ${failed?.[0]?.message ?? 'transaction aborted'}`);
-    if (this.redis.isCluster) await this.relay(entry.client_id, (result.at(-1)?.[1] as string[] | undefined) ?? []);
+    if (this.redis.isCluster) {
+      const outboxRead = result.at(notice ? -2 : -1)?.[1] as string[] | undefined;
+      await this.relay(entry.client_id, outboxRead ?? []);
+    }
   }
 
   /**

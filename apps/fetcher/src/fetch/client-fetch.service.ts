@@ -1,4 +1,12 @@
-import { CHANNELS, clientKey, FETCH_QUEUE, fetchJob, FetchJobData, FetchJobResult } from '@cimd/contracts';
+import {
+  CHANNELS,
+  clientKey,
+  FETCH_QUEUE,
+  FetchDoneMessage,
+  fetchJob,
+  FetchJobData,
+  FetchJobResult,
+} from '@cimd/contracts';
 import {
   answeredBefore,
   CacheEntry,
@@ -100,8 +108,8 @@ export class ClientFetchService {
 
   async run(attempt: FetchAttempt): Promise<FetchJobResult> {
     try {
-      const result = await this.attempt(attempt);
-      await this.announce(attempt.clientId, result.outcome, result.skipped === undefined);
+      const { announced, ...result } = await this.attempt(attempt);
+      if (!announced) await this.announce(attempt.clientId, result.outcome, result.skipped === undefined);
       return result;
     } catch (e) {
       if (e instanceof TransientFetchError) await this.announce(attempt.clientId, 'transient', false);
@@ -113,18 +121,15 @@ export class ClientFetchService {
 
   /** Tell gateways waiting on this client that the attempt is over (best effort: they also time out). */
   private async announce(clientId: string, outcome: string, written: boolean, keysPending = false): Promise<void> {
-    const message = {
-      client_key: clientKey(clientId),
-      outcome,
-      written,
-      ...(keysPending ? { keys_pending: true } : {}),
-    };
-    await this.pubsub.publish(CHANNELS.fetchDone, message).catch((e: Error) => {
-      this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
-    });
+    await this.pubsub
+      .publish(CHANNELS.fetchDone, fetchDone(clientId, outcome, written, keysPending))
+      .catch((e: Error) => {
+        this.logger.warn({ client_id: clientId, err: e.message }, 'could not publish fetch-done');
+      });
   }
 
-  private async attempt(attempt: FetchAttempt): Promise<FetchJobResult> {
+  /** `announced`: the fetch-done notice went out with the write-back (run announces every other end). */
+  private async attempt(attempt: FetchAttempt): Promise<FetchJobResult & { announced?: true }> {
     const { clientId } = attempt;
     const log = this.logger.child({
       client_id: clientId,
@@ -132,27 +137,39 @@ export class ClientFetchService {
       reason: attempt.reason,
       attempt: attempt.attemptsMade + 1,
     });
+    // What decides whether to fetch, in one round trip: the entry and its outbox, the cooldown
+    // (a retry of the job is never held back by it), and the origin's rate limit, counted now
+    // and given back below if no fetch follows.
+    const origin = originOf(clientId);
+    const countedAt = Date.now();
+    const [{ entry: previous, outbox }, coolingDown, wait] = await Promise.all([
+      this.cache.forWrite(clientId),
+      attempt.attemptsMade === 0 && attempt.reason !== 'admin' ? this.cooldown.active(clientId) : false,
+      origin !== undefined ? this.rateLimiter.acquire(origin, countedAt) : 0,
+    ]);
+    const giveBack = async () => {
+      if (origin !== undefined) await this.rateLimiter.giveBack(origin, countedAt);
+    };
     // Events an earlier write left in the client's outbox go out before anything else.
-    const { entry: previous, outbox } = await this.cache.forWrite(clientId);
     if (outbox.length > 0) {
-      await this.cache.relay(clientId, outbox);
+      await this.cache.relay(clientId, outbox).catch(async (e: unknown) => {
+        await giveBack();
+        throw e;
+      });
       log.info({ events: outbox.length }, 'relayed events an earlier write left in the outbox');
     }
-    if (attempt.attemptsMade === 0 && attempt.reason !== 'admin' && (await this.cooldown.active(clientId))) {
+    if (coolingDown) {
+      await giveBack();
       this.metrics.jobs.inc({ outcome: 'cooldown' });
       log.debug('skipped: client is cooling down after repeated failures');
       return { client_id: clientId, outcome: 'cooldown', skipped: 'cooldown' };
     }
-    const origin = originOf(clientId);
-    if (origin !== undefined) {
-      const wait = await this.rateLimiter.acquire(origin);
-      if (wait > 0) {
-        this.metrics.jobs.inc({ outcome: 'rate_limited' });
-        throw new OriginBusyError(wait);
-      }
+    if (wait > 0) {
+      this.metrics.jobs.inc({ outcome: 'rate_limited' });
+      throw new OriginBusyError(wait);
     }
-
     if (answeredBefore(attempt, previous)) {
+      await giveBack();
       this.metrics.jobs.inc({ outcome: 'already_fresh' });
       return { client_id: clientId, outcome: 'already_fresh', status: previous?.status, skipped: 'fresh' };
     }
@@ -179,9 +196,7 @@ export class ClientFetchService {
       'fetched',
     );
 
-    let cooldownMs = 0;
-    if (outcome.outcome === 'transient') cooldownMs = await this.cooldown.recordFailure(clientId);
-    else await this.cooldown.clear(clientId);
+    const cooldownMs = outcome.outcome === 'transient' ? await this.cooldown.recordFailure(clientId) : 0;
     // The document this fetch leaves the client with: its logo and its key set come with it.
     const now = Date.now();
     const document: MetadataDocument | undefined =
@@ -205,9 +220,12 @@ export class ClientFetchService {
       ...(logo !== undefined ? { logo } : {}),
       newId: randomUUID,
     });
+    // Anything but a transient failure ends the client's run of failures. Sent with the write
+    // of each case below (one round trip), and awaited with it: a failed clear fails the job.
+    const cleared = outcome.outcome === 'transient' ? Promise.resolve() : this.cooldown.clear(clientId);
     switch (next.kind) {
       case 'retry': {
-        if (next.entry) await this.cache.note(next.entry);
+        await Promise.all([cleared, next.entry ? this.cache.note(next.entry) : undefined]);
         const plan = nextAttemptAfterFailure({
           attemptsMade: attempt.attemptsMade,
           maxAttempts: attempt.maxAttempts ?? 1,
@@ -224,7 +242,7 @@ export class ClientFetchService {
       case 'suspect':
         // A valid client is not declared gone or invalid on one answer: a deploy gone wrong or a
         // CDN hiccup must not end every session. It is served, marked, and looked at again.
-        await this.cache.note(next.entry);
+        await Promise.all([cleared, this.cache.note(next.entry)]);
         await this.scheduleConfirmation(clientId, next.confirmInMs);
         await record(
           { kind: 'confirm', inMs: next.confirmInMs },
@@ -236,19 +254,32 @@ export class ClientFetchService {
         );
         log.info({ outcome: next.outcome }, 'document vanished or broke; confirming later');
         return { client_id: clientId, outcome: next.outcome, status: 'valid', suspect: true };
-      case 'write':
-        await this.cache.write(next.entry, next.ttlMs, next.events);
+      case 'write': {
+        const jwksUri = next.entry.status === 'valid' ? next.entry.document?.jwks_uri : undefined;
+        // The attempt log, then the entry with its events and the fetch-done notice (with a key
+        // set to fetch, the notice says so: checks waiting for the document go on while the keys
+        // are fetched), sent together: one round trip. On one server they run in the order sent,
+        // so a gateway woken by the notice reads both. A write that fails fails the job (retried),
+        // and the log then shows the fetch that was made.
+        await Promise.all([
+          cleared,
+          record(
+            { kind: 'refresh', inMs: Math.max(0, next.entry.refresh_at - Date.now()) },
+            { failing: false, refusedBody: refusedBodyOf(outcome) },
+          ),
+          this.cache.write(
+            next.entry,
+            next.ttlMs,
+            next.events,
+            fetchDone(clientId, next.outcome, true, jwksUri !== undefined),
+          ),
+        ]);
         for (const e of next.events) this.metrics.events.inc({ type: e.type });
-        await record(
-          { kind: 'refresh', inMs: Math.max(0, next.entry.refresh_at - Date.now()) },
-          { failing: false, refusedBody: refusedBodyOf(outcome) },
-        );
-        if (next.entry.status === 'valid' && next.entry.document?.jwks_uri !== undefined) {
-          // The document is in: checks waiting for it go on while the key set is fetched.
-          await this.announce(clientId, next.outcome, true, true);
-          await this.writeKeySet(next.entry, next.entry.document.jwks_uri);
-        }
-        return { client_id: clientId, outcome: next.outcome, status: next.entry.status };
+        const result = { client_id: clientId, outcome: next.outcome, status: next.entry.status };
+        if (jwksUri === undefined) return { ...result, announced: true };
+        await this.writeKeySet(next.entry, jwksUri);
+        return result;
+      }
     }
   }
 
@@ -350,6 +381,11 @@ export class ClientFetchService {
       );
     return keys;
   }
+}
+
+/** The fetch-done notice of an attempt for `clientId`. */
+function fetchDone(clientId: string, outcome: string, written: boolean, keysPending: boolean): FetchDoneMessage {
+  return { client_key: clientKey(clientId), outcome, written, ...(keysPending ? { keys_pending: true } : {}) };
 }
 
 function originOf(clientId: string): string | undefined {

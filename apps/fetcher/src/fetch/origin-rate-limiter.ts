@@ -30,4 +30,20 @@ export class OriginRateLimiter {
     // Spread the waiting jobs over the next window instead of releasing them all at its start.
     return (window + 1) * windowMs - now + Math.floor(Math.random() * windowMs);
   }
+
+  /**
+   * Take back a fetch counted by `acquire(origin, countedAt)` that was not made after all. Best
+   * effort: a count not taken back only holds a fetch back until the window ends.
+   */
+  async giveBack(origin: string, countedAt: number): Promise<void> {
+    const { windowMs } = this.config.originRateLimit;
+    const key = this.keys.originWindow(origin, Math.floor(countedAt / windowMs));
+    // With its expiry again: a key that expired meanwhile must not come back without one.
+    await this.redis
+      .multi()
+      .decr(key)
+      .pexpire(key, windowMs * 2)
+      .exec()
+      .catch(() => undefined);
+  }
 }
