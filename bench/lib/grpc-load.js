@@ -11,11 +11,10 @@
  */
 const path = require('node:path');
 const { existsSync } = require('node:fs');
-const { monitorEventLoopDelay } = require('node:perf_hooks');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const { contracts, DIST, ROOT } = require('./dist');
-const { round, summary } = require('./load');
+const { openLoop, round, summary } = require('./load');
 
 let gatewayService;
 
@@ -109,48 +108,16 @@ async function maxRate({ client, metadata, requests, concurrency, durationS, ver
  * `durationS`, open loop; latencies of the last `durationS` only (see load.js's paced()).
  */
 async function paced({ client, metadata, requests, durationS, rate, verify, warmupS = 2 }) {
-  const skip = Math.round(rate * warmupS);
-  const total = skip + Math.max(1, Math.round(rate * durationS));
-  const interval = 1000 / rate;
-  const latencies = new Array(total).fill(NaN);
-  let bad = 0;
-  let errors = 0;
-  let done = 0;
-  const start = performance.now() + 50;
-  let lastEnd = start;
-  const harnessDelay = monitorEventLoopDelay({ resolution: 1 });
-  const measureFrom = setTimeout(() => harnessDelay.enable(), 50 + warmupS * 1000);
-  await new Promise((resolve) => {
-    const fire = (k) => {
-      const due = start + k * interval;
+  return openLoop({
+    rate,
+    durationS,
+    warmupS,
+    send: (k, answer) =>
       client.CheckAuthorization(requests[k % requests.length], metadata, (error, response) => {
         const end = performance.now();
-        lastEnd = Math.max(lastEnd, end);
-        if (error) errors++;
-        else if (verify && !verify(response)) bad++;
-        else if (k >= skip) latencies[k] = end - due;
-        if (++done === total) resolve();
-      });
-    };
-    let i = 0;
-    const tick = () => {
-      const now = performance.now();
-      while (i < total && start + i * interval <= now) fire(i++);
-      if (i < total) setTimeout(tick, Math.max(0, start + i * interval - performance.now() - 0.5));
-    };
-    setTimeout(tick, 40);
+        answer(error ? 'error' : verify && !verify(response) ? 'bad' : 'ok', end);
+      }),
   });
-  clearTimeout(measureFrom);
-  harnessDelay.disable();
-  return {
-    rate,
-    achieved_rps: round((total - bad - errors) / ((lastEnd - start) / 1000), 0),
-    warmup_s: warmupS,
-    ...summary(latencies),
-    bad,
-    errors,
-    harness_loop_max_ms: round(harnessDelay.max / 1e6),
-  };
 }
 
 module.exports = { connect, bearer, call, maxRate, paced };

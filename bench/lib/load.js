@@ -74,19 +74,18 @@ async function maxRate({ url, headers, bodies, connections, durationS, verify })
 }
 
 /**
- * POST `bodies` (cycled) at `rate` requests per second for `warmupS` + `durationS`, open loop;
- * latencies of the last `durationS` only. The warm-up at the same rate lets the pool open its
- * connections and the server settle at that rate: a backlog built while 32 connections are
- * being opened at once says nothing about the server at a steady rate.
+ * The open loop both paced() share: `send(k, answer)` is called for k = 0, 1, … at `rate` per
+ * second for `warmupS` + `durationS`, each at its due time whatever the answers before it;
+ * `answer(outcome, end)` once per send, outcome 'ok', 'bad' (answered, but not as expected)
+ * or 'error' (no answer), `end` the performance.now() at which the answer (or the error, where
+ * the transport reports one) was read. The latency of an 'ok' is counted from when its send
+ * was due (no coordinated omission), and only after the warm-up.
  */
-async function paced({ url, headers, bodies, connections, durationS, rate, verify, warmupS = 2 }) {
-  const target = new URL(url);
-  const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+async function openLoop({ rate, durationS, warmupS, send }) {
   const skip = Math.round(rate * warmupS);
   const total = skip + Math.max(1, Math.round(rate * durationS));
   const interval = 1000 / rate;
   const latencies = new Array(total).fill(NaN);
-  const requestHeaders = { 'content-type': 'application/json', ...headers };
   let bad = 0;
   let errors = 0;
   let done = 0;
@@ -99,19 +98,13 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
   await new Promise((resolve) => {
     const fire = (k) => {
       const due = start + k * interval;
-      pool
-        .request({ path: target.pathname, method: 'POST', headers: requestHeaders, body: bodies[k % bodies.length] })
-        .then(async (res) => {
-          const text = await res.body.text();
-          const end = performance.now();
-          lastEnd = Math.max(lastEnd, end);
-          if (res.statusCode !== 200 || (verify && !verify(text))) bad++;
-          else if (k >= skip) latencies[k] = end - due;
-        })
-        .catch(() => errors++)
-        .finally(() => {
-          if (++done === total) resolve();
-        });
+      send(k, (outcome, end) => {
+        if (end !== undefined) lastEnd = Math.max(lastEnd, end);
+        if (outcome === 'error') errors++;
+        else if (outcome === 'bad') bad++;
+        else if (k >= skip) latencies[k] = end - due;
+        if (++done === total) resolve();
+      });
     };
     let i = 0;
     const tick = () => {
@@ -123,7 +116,6 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
   });
   clearTimeout(measureFrom);
   harnessDelay.disable();
-  await pool.close();
   return {
     rate,
     achieved_rps: round((total - bad - errors) / ((lastEnd - start) / 1000), 0),
@@ -135,6 +127,34 @@ async function paced({ url, headers, bodies, connections, durationS, rate, verif
   };
 }
 
+/**
+ * POST `bodies` (cycled) at `rate` requests per second for `warmupS` + `durationS`, open loop;
+ * latencies of the last `durationS` only. The warm-up at the same rate lets the pool open its
+ * connections and the server settle at that rate: a backlog built while 32 connections are
+ * being opened at once says nothing about the server at a steady rate.
+ */
+async function paced({ url, headers, bodies, connections, durationS, rate, verify, warmupS = 2 }) {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+  const requestHeaders = { 'content-type': 'application/json', ...headers };
+  const result = await openLoop({
+    rate,
+    durationS,
+    warmupS,
+    send: (k, answer) =>
+      pool
+        .request({ path: target.pathname, method: 'POST', headers: requestHeaders, body: bodies[k % bodies.length] })
+        .then(async (res) => {
+          const text = await res.body.text();
+          const end = performance.now();
+          answer(res.statusCode !== 200 || (verify && !verify(text)) ? 'bad' : 'ok', end);
+        })
+        .catch(() => answer('error')),
+  });
+  await pool.close();
+  return result;
+}
+
 /** Time `fn` once (ms). */
 async function timed(fn) {
   const t0 = performance.now();
@@ -142,4 +162,4 @@ async function timed(fn) {
   return { ms: performance.now() - t0, value };
 }
 
-module.exports = { maxRate, paced, percentile, summary, round, timed };
+module.exports = { maxRate, paced, openLoop, percentile, summary, round, timed };

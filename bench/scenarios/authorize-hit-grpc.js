@@ -12,13 +12,11 @@
  *    time each server spends per check.
  * 3. Latency at half of the gateway's maximum rate, open loop, for both at that same rate.
  */
-const { round } = require('../lib/load');
 const grpcLoad = require('../lib/grpc-load');
-const { cpuUsage } = require('../lib/cpu');
-const { eachLimit, serveClients } = require('./prime');
+const { comparison, halfRateWindows, maxRateRounds, warmUp } = require('../lib/hit-rounds');
+const { eachLimit, hitClients } = require('./prime');
 
 const ALLOW = (response) => response.decision === 'allow';
-const average = (list) => round(list.reduce((a, x) => a + x, 0) / list.length, 0);
 
 /** The CheckAuthorizationRequest of a check body (prime.js writes them as JSON for HTTP). */
 function requestOf(tenant, body) {
@@ -30,14 +28,7 @@ module.exports = {
   async run(ctx) {
     const { stack, sizes, log } = ctx;
     const { clients: count, concurrency, warmupS, maxS, pacedS, rounds } = sizes.hitGrpc;
-    const clients = stack.spreadHosts.flatMap((host, h) =>
-      serveClients(ctx, {
-        count: Math.ceil(count / stack.spreadHosts.length),
-        host,
-        prefix: `hit${h}`,
-      }),
-    );
-    clients.length = count;
+    const clients = hitClients(ctx, count);
     const requests = clients.map((c) => requestOf(stack.tenant, c.check));
     const metadata = grpcLoad.bearer(stack.apiKey);
     const channels = {};
@@ -70,80 +61,26 @@ module.exports = {
 
       const side = (name) => ({ client: channels[name], metadata, requests, concurrency, verify: ALLOW });
 
-      log(`  warm-up ${warmupS} s each`);
-      await grpcLoad.maxRate({ ...side('gateway'), durationS: warmupS });
-      await grpcLoad.maxRate({ ...side('baseline'), durationS: warmupS });
-
-      const runs = { gateway: [], baseline: [] };
-      const cpu = {};
-      const cpuPerRequest = { gateway: [], baseline: [] };
-      for (let r = 0; r < rounds; r++) {
-        for (const name of ['gateway', 'baseline']) {
-          const usage = cpuUsage(stack.pids());
-          const result = await grpcLoad.maxRate({ ...side(name), durationS: maxS });
-          cpu[`${name}_max`] = usage.stop();
-          // CPU time of the server per answered call (µs): the cost of one check, whatever else ran.
-          cpuPerRequest[name].push((cpu[`${name}_max`][name] * 10_000) / result.rps);
-          if (result.bad || result.errors)
-            throw new Error(`${name}: ${JSON.stringify(result)} (answers that were not an allow)`);
-          runs[name].push(result);
-          log(`  ${name} max: ${result.rps} calls/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)`);
-        }
-      }
-      const mean = (list, k) => round(list.reduce((a, x) => a + x[k], 0) / list.length, 0);
-      const rps = mean(runs.gateway, 'rps');
-      const baselineRps = mean(runs.baseline, 'rps');
-
-      const rate = Math.max(1, Math.round(rps / 2));
-      log(`  open loop at ${rate} calls/s (half the gateway's maximum), ${pacedS} s each`);
-      const pacedWarmupS = Math.min(2, pacedS);
-      // As authorize_hit: each server's longest event-loop stall within its paced window.
-      const LAG_MAX = 'cimd_gateway_nodejs_eventloop_lag_max_seconds';
-      let usage = cpuUsage(stack.pids());
-      await stack.gatewayMetrics(LAG_MAX);
-      const gateway = await grpcLoad.paced({ ...side('gateway'), durationS: pacedS, rate, warmupS: pacedWarmupS });
-      gateway.server_loop_max_ms = round(((await stack.gatewayMetrics(LAG_MAX))[''] ?? NaN) * 1000);
-      cpu.gateway_half = usage.stop();
-      usage = cpuUsage(stack.pids());
-      const baselineLoopMax = async () => (await (await fetch(`${stack.baselineUrl}/loop-delay`)).json()).max_ms;
-      await baselineLoopMax();
-      const baseline = await grpcLoad.paced({ ...side('baseline'), durationS: pacedS, rate, warmupS: pacedWarmupS });
-      baseline.server_loop_max_ms = round(await baselineLoopMax());
-      cpu.baseline_half = usage.stop();
-      for (const [name, r] of [
-        ['gateway', gateway],
-        ['baseline', baseline],
-      ]) {
-        if (r.bad || r.errors) throw new Error(`${name} at ${rate} calls/s: ${r.bad} bad answers, ${r.errors} errors`);
-        log(
-          `  ${name} at ${rate} calls/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; longest stall of the load generator ${r.harness_loop_max_ms} ms` +
-            `, of the ${name} ${r.server_loop_max_ms} ms`,
-        );
-      }
+      const common = { stack, log, load: grpcLoad, side, unit: 'calls/s' };
+      await warmUp({ ...common, warmupS });
+      const max = await maxRateRounds({
+        ...common,
+        maxS,
+        rounds,
+        failure: (r) => (r.bad || r.errors ? 'answers that were not an allow' : undefined),
+      });
+      const half = await halfRateWindows({ ...common, pacedS, max });
+      const { metrics, detail } = comparison(max, half);
 
       return {
         metrics: {
-          rps,
-          baseline_rps: baselineRps,
-          ratio: round(rps / baselineRps, 2),
-          p50_ms: gateway.p50_ms,
-          p99_ms: gateway.p99_ms,
-          baseline_p50_ms: baseline.p50_ms,
-          baseline_p99_ms: baseline.p99_ms,
-          half_rate_rps: rate,
-          cpu_us_per_request: average(cpuPerRequest.gateway),
-          baseline_cpu_us_per_request: average(cpuPerRequest.baseline),
-          gateway_loop_max_ms: gateway.server_loop_max_ms,
-          baseline_loop_max_ms: baseline.server_loop_max_ms,
-          harness_loop_max_ms: Math.max(gateway.harness_loop_max_ms, baseline.harness_loop_max_ms),
-          p99_at_max_ms: runs.gateway[runs.gateway.length - 1].p99_ms,
-          baseline_p99_at_max_ms: runs.baseline[runs.baseline.length - 1].p99_ms,
+          ...metrics,
           clients: count,
           concurrency,
           max_duration_s: maxS,
           paced_duration_s: pacedS,
         },
-        detail: { runs, paced: { gateway, baseline }, cpu_percent: cpu },
+        detail,
       };
     } finally {
       channels.gateway?.close();

@@ -14,25 +14,17 @@
  * in-process copy of the entry (CIMD_LOCAL_CACHE_MS) rather than read from Redis.
  */
 const { maxRate, paced, round } = require('../lib/load');
-const { cpuUsage } = require('../lib/cpu');
-const { check, eachLimit, serveClients } = require('./prime');
+const { comparison, halfRateWindows, maxRateRounds, warmUp } = require('../lib/hit-rounds');
+const { check, eachLimit, hitClients } = require('./prime');
 
 const ALLOW = (body) => body.includes('"decision":"allow"');
-const average = (list) => round(list.reduce((a, x) => a + x, 0) / list.length, 0);
 
 module.exports = {
   name: 'authorize_hit',
   async run(ctx) {
     const { stack, sizes, log } = ctx;
     const { clients: count, connections, warmupS, maxS, pacedS, rounds } = sizes.hit;
-    const clients = stack.spreadHosts.flatMap((host, h) =>
-      serveClients(ctx, {
-        count: Math.ceil(count / stack.spreadHosts.length),
-        host,
-        prefix: `hit${h}`,
-      }),
-    );
-    clients.length = count;
+    const clients = hitClients(ctx, count);
     log(`  caching ${count} clients through the gateway and the fetcher`);
     const statuses = {};
     await eachLimit(clients, 32, async (c) => {
@@ -53,31 +45,17 @@ module.exports = {
       verify: ALLOW,
     });
 
-    log(`  warm-up ${warmupS} s each`);
-    await maxRate({ ...side('gateway'), durationS: warmupS });
-    await maxRate({ ...side('baseline'), durationS: warmupS });
+    const common = { stack, log, load: { maxRate, paced }, side, unit: 'req/s' };
+    await warmUp({ ...common, warmupS });
 
     const LOCAL = 'cimd_client_local_cache_lookups_total';
     const local0 = await stack.gatewayMetrics(LOCAL);
-    const runs = { gateway: [], baseline: [] };
-    const cpu = {};
-    const cpuPerRequest = { gateway: [], baseline: [] };
-    for (let r = 0; r < rounds; r++) {
-      for (const name of ['gateway', 'baseline']) {
-        const usage = cpuUsage(stack.pids());
-        const result = await maxRate({ ...side(name), durationS: maxS });
-        cpu[`${name}_max`] = usage.stop();
-        // CPU time of the server per answered request (µs): the cost of one check, whatever else ran.
-        cpuPerRequest[name].push((cpu[`${name}_max`][name] * 10_000) / result.rps);
-        if (result.non2xx || result.errors || result.mismatches)
-          throw new Error(`${name}: ${JSON.stringify(result)} (responses that were not an allow)`);
-        runs[name].push(result);
-        log(`  ${name} max: ${result.rps} req/s (p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms)`);
-      }
-    }
-    const mean = (list, k) => round(list.reduce((a, x) => a + x[k], 0) / list.length, 0);
-    const rps = mean(runs.gateway, 'rps');
-    const baselineRps = mean(runs.baseline, 'rps');
+    const max = await maxRateRounds({
+      ...common,
+      maxS,
+      rounds,
+      failure: (r) => (r.non2xx || r.errors || r.mismatches ? 'responses that were not an allow' : undefined),
+    });
 
     // The share of the gateway's checks answered from its in-process copy (CIMD_LOCAL_CACHE_MS)
     // rather than a Redis read; the baseline reads Redis for every check.
@@ -86,58 +64,19 @@ module.exports = {
     const localHits = delta('{result="hit"}');
     const localLookups = localHits + delta('{result="miss"}');
 
-    const rate = Math.max(1, Math.round(rps / 2));
-    log(`  open loop at ${rate} req/s (half the gateway's maximum), ${pacedS} s each`);
-    let usage = cpuUsage(stack.pids());
-    const pacedWarmupS = Math.min(2, pacedS); // at the same rate, not counted (bench/lib/load.js paced)
-    // prom-client resets its event-loop delay histogram on every scrape: the read after the
-    // window gives the gateway's longest stall within it (warm-up included).
-    const LAG_MAX = 'cimd_gateway_nodejs_eventloop_lag_max_seconds';
-    await stack.gatewayMetrics(LAG_MAX);
-    const gateway = await paced({ ...side('gateway'), durationS: pacedS, rate, warmupS: pacedWarmupS });
-    gateway.server_loop_max_ms = round(((await stack.gatewayMetrics(LAG_MAX))[''] ?? NaN) * 1000);
-    cpu.gateway_half = usage.stop();
-    usage = cpuUsage(stack.pids());
-    const baselineLoopMax = async () => (await (await fetch(`${stack.baselineUrl}/loop-delay`)).json()).max_ms;
-    await baselineLoopMax();
-    const baseline = await paced({ ...side('baseline'), durationS: pacedS, rate, warmupS: pacedWarmupS });
-    baseline.server_loop_max_ms = round(await baselineLoopMax());
-    cpu.baseline_half = usage.stop();
-    for (const [name, r] of [
-      ['gateway', gateway],
-      ['baseline', baseline],
-    ]) {
-      if (r.bad || r.errors) throw new Error(`${name} at ${rate} req/s: ${r.bad} bad answers, ${r.errors} errors`);
-      log(
-        `  ${name} at ${rate} req/s: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms; longest stall of the load generator ${r.harness_loop_max_ms} ms` +
-          `, of the ${name} ${r.server_loop_max_ms} ms`,
-      );
-    }
+    const half = await halfRateWindows({ ...common, pacedS, max });
+    const { metrics, detail } = comparison(max, half);
 
     return {
       metrics: {
-        rps,
-        baseline_rps: baselineRps,
-        ratio: round(rps / baselineRps, 2),
-        p50_ms: gateway.p50_ms,
-        p99_ms: gateway.p99_ms,
-        baseline_p99_ms: baseline.p99_ms,
-        baseline_p50_ms: baseline.p50_ms,
-        half_rate_rps: rate,
+        ...metrics,
         local_cache_hit_ratio: localLookups > 0 ? round(localHits / localLookups, 3) : 0,
-        cpu_us_per_request: average(cpuPerRequest.gateway),
-        baseline_cpu_us_per_request: average(cpuPerRequest.baseline),
-        gateway_loop_max_ms: gateway.server_loop_max_ms,
-        baseline_loop_max_ms: baseline.server_loop_max_ms,
-        harness_loop_max_ms: Math.max(gateway.harness_loop_max_ms, baseline.harness_loop_max_ms),
-        p99_at_max_ms: runs.gateway[runs.gateway.length - 1].p99_ms,
-        baseline_p99_at_max_ms: runs.baseline[runs.baseline.length - 1].p99_ms,
         clients: count,
         connections,
         max_duration_s: maxS,
         paced_duration_s: pacedS,
       },
-      detail: { runs, paced: { gateway, baseline }, cpu_percent: cpu },
+      detail,
     };
   },
   target(m) {

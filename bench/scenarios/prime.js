@@ -37,6 +37,19 @@ function serveClients(ctx, { count, host, prefix, delayMs = 0, close = false }) 
   return clients;
 }
 
+/**
+ * The `count` clients authorize_hit and authorize_hit_grpc check, spread over the origin's
+ * hosts: the same ones for both, so the scenario that runs second finds them cached.
+ */
+function hitClients(ctx, count) {
+  const hosts = ctx.stack.spreadHosts;
+  const clients = hosts.flatMap((host, h) =>
+    serveClients(ctx, { count: Math.ceil(count / hosts.length), host, prefix: `hit${h}` }),
+  );
+  clients.length = count;
+  return clients;
+}
+
 /** POST one authorize check to the gateway (or the baseline) and return the status, decision and time. */
 function check(stack, body, dispatcher) {
   return post(`${stack.url}/v1/tenants/${stack.tenant}/authorize/check`, stack.apiKey, body, dispatcher);
@@ -73,4 +86,4 @@ async function eachLimit(items, limit, fn) {
   await Promise.all(workers);
 }
 
-module.exports = { serveClients, check, post, eachLimit };
+module.exports = { serveClients, hitClients, check, post, eachLimit };
