@@ -106,4 +106,21 @@ function comparison(max, half) {
   return { metrics, detail: { runs, paced: { gateway, baseline }, cpu_percent: cpu } };
 }
 
-module.exports = { warmUp, maxRateRounds, halfRateWindows, comparison };
+/** The target of both hit scenarios: faster and cheaper than the hand-written server, its tail near the baseline's. */
+function hitTarget(m) {
+  return {
+    text: 'ratio ≥ 1.0, CPU per check ≤ the baseline’s, p99 ≤ max(10 ms, 1.5 × the baseline’s) at half the maximum rate',
+    met:
+      m.ratio >= 1 &&
+      m.cpu_us_per_request <= m.baseline_cpu_us_per_request &&
+      m.p99_ms <= Math.max(10, 1.5 * m.baseline_p99_ms),
+  };
+}
+
+module.exports = {
+  hitTarget,
+  warmUp,
+  maxRateRounds,
+  halfRateWindows,
+  comparison,
+};

@@ -14,7 +14,7 @@
  * in-process copy of the entry (CIMD_LOCAL_CACHE_MS) rather than read from Redis.
  */
 const { maxRate, paced, round } = require('../lib/load');
-const { comparison, halfRateWindows, maxRateRounds, warmUp } = require('../lib/hit-rounds');
+const { comparison, halfRateWindows, hitTarget, maxRateRounds, warmUp } = require('../lib/hit-rounds');
 const { check, eachLimit, hitClients } = require('./prime');
 
 const ALLOW = (body) => body.includes('"decision":"allow"');
@@ -79,10 +79,5 @@ module.exports = {
       detail,
     };
   },
-  target(m) {
-    return {
-      text: 'ratio ≥ 0.8 and p99 ≤ 10 ms at half the maximum rate',
-      met: m.ratio >= 0.8 && m.p99_ms <= 10,
-    };
-  },
+  target: hitTarget,
 };

@@ -80,6 +80,11 @@ export class ClientCacheRepository {
     return parseCacheEntry(await this.redis.get(this.keys.clientEntry(clientId)));
   }
 
+  /** The entry's JSON as stored: for a reader that keeps what it parsed while the bytes stay the same. */
+  getRaw(clientId: string): Promise<string | null> {
+    return this.redis.get(this.keys.clientEntry(clientId));
+  }
+
   /**
    * Entries of several clients, in the order asked: one MGET on one server; in a cluster, where
    * the keys lie in different slots, one GET each (sent together).

@@ -37,7 +37,19 @@ describe('RememberedDecisions', () => {
     expect(remembered.size).toBe(0);
     remembered.remember('acme', request, made(5_000));
     expect(remembered.recall('acme', request, () => false, 1_000)).toBeUndefined();
-    expect(remembered.size).toBe(0);
+    expect(remembered.recall('acme', request, always, 1_000)).toBeDefined();
+  });
+
+  it('keeps the answer it holds when the same copies make it again, and replaces it when they changed', () => {
+    const remembered = new RememberedDecisions();
+    const first = made(5_000);
+    remembered.remember('acme', request, first);
+    const held = remembered.recall('acme', request, always, 0);
+    remembered.remember('acme', request, { ...first, response: { decision: 'allow' }, until: 9_000 });
+    const again = remembered.recall('acme', request, always, 6_000);
+    expect(again).toBe(held);
+    remembered.remember('acme', request, { ...made(9_000), response: { decision: 'deny' } });
+    expect(remembered.recall('acme', request, always, 6_000)?.json).toBe('{"decision":"deny"}');
   });
 
   it('keeps apart requests that differ in any field, tenant included, however the fields are cut', () => {

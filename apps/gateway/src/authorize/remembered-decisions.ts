@@ -39,14 +39,25 @@ export class RememberedDecisions {
     const key = requestKey(tenantId, request);
     const remembered = this.answers.get(key);
     if (!remembered) return undefined;
-    if (now < remembered.until && current(remembered)) return remembered;
-    this.answers.delete(key);
-    return undefined;
+    if (now >= remembered.until) {
+      this.answers.delete(key);
+      return undefined;
+    }
+    // Not current now (the copy expired and is being read again) need not mean changed: kept
+    // for `remember`, which replaces it or, when made from the same copies again, keeps it.
+    return current(remembered) ? remembered : undefined;
   }
 
+  /** Remember an answer; one made again from the very copies of an answer already held keeps that one (and its JSON). */
   remember(tenantId: string, request: AuthorizeRequest, decision: Omit<RememberedDecision, 'json'>): void {
+    const key = requestKey(tenantId, request);
+    const held = this.answers.get(key);
+    if (held && held.copy === decision.copy && held.policy === decision.policy) {
+      held.until = decision.until;
+      return;
+    }
     if (this.answers.size >= MAX_REMEMBERED) this.answers.clear();
-    this.answers.set(requestKey(tenantId, request), { ...decision, json: JSON.stringify(decision.response) });
+    this.answers.set(key, { ...decision, json: JSON.stringify(decision.response) });
   }
 
   clear(): void {

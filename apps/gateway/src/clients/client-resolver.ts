@@ -4,6 +4,7 @@ import {
   CacheEntry,
   ClientIdUrlCheck,
   freshness,
+  parseCacheEntry,
   pendingDecision,
   PendingSituation,
   TenantPolicy,
@@ -24,6 +25,8 @@ export interface ClientCopy {
   /** checkClientIdUrl of the exact client_id string: a pure verdict, kept as long as the entry. */
   url: ClientIdUrlCheck;
   entry: CacheEntry;
+  /** The entry's JSON as read: a re-read that finds the same bytes keeps this copy. */
+  raw: string;
 }
 
 /** What makes a re-read entry the answer to a fetch: newer than what the caller had. */
@@ -76,9 +79,14 @@ export class ClientResolver implements OnModuleInit {
     this.copies = new LocalCache({
       ttlMs: config.localCacheMs,
       max: 10_000,
-      load: async (_key, { clientId, url }) => {
-        const entry = await this.cache.get(clientId);
-        return entry ? { url, entry } : undefined;
+      // An entry that did not change keeps its copy (and so every decision remembered on it):
+      // nothing is parsed or allocated again, and nothing a second old dies in the old generation.
+      load: async (_key, { clientId, url }, expired) => {
+        const raw = await this.cache.getRaw(clientId);
+        if (raw === null) return undefined;
+        if (raw === expired?.raw) return expired;
+        const entry = parseCacheEntry(raw);
+        return entry ? { url, entry, raw } : undefined;
       },
     });
   }

@@ -70,6 +70,28 @@ describe('LocalCache', () => {
     expect(cache.get('k')).toBeUndefined();
   });
 
+  it('hands the loader the copy whose time ran out, never one that was invalidated', async () => {
+    const seen: ({ v: string } | undefined)[] = [];
+    const cache = new LocalCache<{ v: string }>({
+      ttlMs: 1000,
+      max: 10,
+      now: clock,
+      load: (_key, _context, expired) => {
+        seen.push(expired);
+        return Promise.resolve(expired ?? { v: 'loaded' });
+      },
+    });
+    const first = await cache.load('k', undefined);
+    now = 11_001;
+    // The loader kept the expired copy: the very same object is served for another TTL.
+    expect(await cache.load('k', undefined)).toBe(first);
+    now = 11_500;
+    expect(cache.get('k')).toBe(first);
+    cache.invalidate('k');
+    expect(await cache.load('k', undefined)).not.toBe(first);
+    expect(seen).toEqual([undefined, first, undefined]);
+  });
+
   it('concurrent loads of one key share one read', async () => {
     const s = source({ k: 'one' });
     const cache = new LocalCache({ ttlMs: 1000, max: 10, load: s.load, now: clock });

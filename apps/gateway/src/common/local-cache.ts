@@ -5,8 +5,12 @@ export interface LocalCacheOptions<V, C> {
   ttlMs: number;
   /** Copies kept at most; the least recently used go first. */
   max: number;
-  /** Where a missing or expired copy comes from; undefined means "there is none" (not kept). */
-  load: (key: string, context: C) => Promise<V | undefined>;
+  /**
+   * Where a missing or expired copy comes from; undefined means "there is none" (not kept).
+   * `expired` is the copy being replaced, if its time ran out (never one that was invalidated):
+   * a loader may return it again when what it stands for did not change.
+   */
+  load: (key: string, context: C, expired?: V) => Promise<V | undefined>;
   /** When a load fails, serve the expired copy if there is one (the backend is down, not the thing gone). */
   serveStaleOnLoadFailure?: boolean;
   /** For tests: the clock lru-cache reads. */
@@ -31,7 +35,7 @@ export class LocalCache<V extends object, C = undefined> {
       noDeleteOnStaleGet: true,
       allowStaleOnFetchRejection: options.serveStaleOnLoadFailure ?? false,
       noDeleteOnFetchRejection: true,
-      fetchMethod: async (key, _stale, { context }) => options.load(key, context),
+      fetchMethod: async (key, expired, { context }) => options.load(key, context, expired),
       ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
     });
   }
