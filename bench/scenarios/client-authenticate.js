@@ -113,14 +113,14 @@ module.exports = {
       verify: AUTHENTICATED,
     });
     // The gateway refuses a jti it has seen: each run gets assertions of its own, enough for it:
-    // twice the fastest rate that side has shown so far (a 1 s probe, then the warm-up and each
-    // run, since a side still warming up in the probe runs faster later), and a margin.
+    // three times the fastest rate that side has shown so far (a 1 s probe, then the warm-up and
+    // each run: a side still warming up runs much faster later), at least 10,000 a second.
     const probe = {};
     for (const name of ['gateway', 'baseline'])
       probe[name] = await maxRate(side(name, assertionBodies(stack, clients, 20_000, `probe-${name}`), 1));
     const fastest = { gateway: probe.gateway.rps, baseline: probe.baseline.rps };
     const seen = (name, result) => (fastest[name] = Math.max(fastest[name], result.rps));
-    const perRun = (name, durationS) => Math.ceil(Math.max(fastest[name], 500) * 2 * durationS) + 1000;
+    const perRun = (name, durationS) => Math.ceil(Math.max(fastest[name] * 3, 10_000) * durationS) + 1000;
     log(`  probe: gateway ${probe.gateway.rps}, baseline ${probe.baseline.rps} verifications/s`);
 
     log(`  warm-up ${warmupS} s each`);
