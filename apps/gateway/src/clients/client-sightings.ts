@@ -7,7 +7,7 @@ import { Sighting, TenantClientsRepository } from './tenant-clients.repository';
 /** How sightings are buffered and kept. */
 export const SIGHTINGS = {
   flushMs: 1000,
-  /** (tenant, client) pairs held between two flushes; more are dropped until the next flush. */
+  /** (tenant, client) pairs held (those checked since the flush before last); more are dropped until one is let go. */
   maxPending: 10_000,
   /** A tenant's client not asked about for this long is forgotten. */
   keepMs: 30 * 86_400_000,
@@ -53,7 +53,8 @@ export class ClientSightings implements OnModuleInit, BeforeApplicationShutdown 
       previous.checks += 1;
       previous.decision = decision.decision;
       previous.reason = decision.reason ?? null;
-      previous.request = request;
+      // The same parameters again keep the request already held: nothing a check made outlives it.
+      if (!sameRequest(previous.request, request)) previous.request = request;
       return;
     }
     if (this.pending.size >= SIGHTINGS.maxPending) {
@@ -77,9 +78,21 @@ export class ClientSightings implements OnModuleInit, BeforeApplicationShutdown 
     return this.flushing;
   }
 
+  /**
+   * The pairs checked since the last flush, as copies (the held ones go on counting); a pair not
+   * checked for a whole flush is let go. Held pairs are kept rather than made again every second,
+   * so they do not fill the old generation with garbage.
+   */
   private async write(): Promise<void> {
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
+    const batch: Sighting[] = [];
+    for (const [key, sighting] of this.pending) {
+      if (sighting.checks === 0) {
+        this.pending.delete(key);
+        continue;
+      }
+      batch.push({ ...sighting });
+      sighting.checks = 0;
+    }
     try {
       await this.repository.merge(batch);
       if (Date.now() - this.lastPrune >= SIGHTINGS.pruneEveryMs) {
@@ -93,4 +106,14 @@ export class ClientSightings implements OnModuleInit, BeforeApplicationShutdown 
       );
     }
   }
+}
+
+function sameRequest(a: AuthorizeRequest, b: AuthorizeRequest): boolean {
+  return (
+    a.redirect_uri === b.redirect_uri &&
+    a.response_type === b.response_type &&
+    a.scope === b.scope &&
+    a.code_challenge_method === b.code_challenge_method &&
+    a.client_id === b.client_id
+  );
 }
