@@ -42,6 +42,14 @@ export function fetchJobId(clientId: string): string {
   return `fetch-${clientKey(clientId)}`;
 }
 
+/**
+ * An operator's refresh: its own id, so that a fetch of the client already running (whose job
+ * would absorb an add under the shared id) does not swallow a request for a look after now.
+ */
+export function adminFetchJobId(clientId: string): string {
+  return `admin-${clientKey(clientId)}`;
+}
+
 /** The delayed second look at a client whose document vanished (one per client at a time). */
 export function confirmJobId(clientId: string): string {
   return `confirm-${clientKey(clientId)}`;
@@ -59,9 +67,9 @@ export const DEFAULT_FETCH_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * The one way a fetch job is made, for Queue.add and Queue.addBulk alike: a confirmation has its
- * own id (it must not be absorbed by a waiting fetch) and a delay; every other reason shares the
- * client's fetch id.
+ * The one way a fetch job is made, for Queue.add and Queue.addBulk alike: a confirmation (with a
+ * delay) and an operator's refresh each have an id of their own (neither may be absorbed by a fetch
+ * already waiting or running); every other reason shares the client's fetch id.
  */
 export function fetchJob(
   clientId: string,
@@ -73,7 +81,12 @@ export function fetchJob(
     data: { client_id: clientId, reason },
     opts: {
       ...DEFAULT_FETCH_JOB_OPTIONS,
-      jobId: reason === 'confirm' ? confirmJobId(clientId) : fetchJobId(clientId),
+      jobId:
+        reason === 'confirm'
+          ? confirmJobId(clientId)
+          : reason === 'admin'
+            ? adminFetchJobId(clientId)
+            : fetchJobId(clientId),
       ...(options.delayMs !== undefined ? { delay: options.delayMs } : {}),
     },
   };
