@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm run bench [-- --quick] [-- --only a,b] [-- --out DIR] [-- --profile]`
+ * `npm run bench [-- --quick] [-- --only a,b] [-- --out DIR] [-- --profile] [-- --node-arg PROC=ARG]`
  *
  * Starts the gateway and the fetcher (dist/) against the local Redis and PostgreSQL, a local
  * HTTPS origin and the baseline server, runs every scenario, prints a Markdown table and
  * writes <out>/latest.json and <out>/latest.md (default out: bench/results). --quick runs
  * every scenario at a tiny size to check that the harness works (npm test does); its numbers
  * mean nothing. --profile runs the gateway, the fetcher and the baseline with --cpu-prof
- * (profiles in <out>/profiles; summarize with bench/cpuprofile-top.js). Everything the run
+ * (profiles in <out>/profiles; summarize with bench/cpuprofile-top.js). --node-arg gives one
+ * process (gateway, fetcher, baseline) a Node option, e.g. `--node-arg gateway=--trace-gc`
+ * (its output lands in <out>/logs/gateway.log); repeat it for more. Everything the run
  * creates (processes, database, Redis keys) is removed at the end, also on failure or Ctrl-C.
  */
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
@@ -53,15 +55,21 @@ const SIZES = {
 };
 
 function parseArgs(argv) {
-  const args = { quick: false, profile: false, only: undefined, out: path.join(__dirname, 'results') };
+  const args = { quick: false, profile: false, only: undefined, out: path.join(__dirname, 'results'), nodeArgs: {} };
   for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
+    const [flag, ...rest] = argv[i].split('=');
+    const inline = rest.length > 0 ? rest.join('=') : undefined;
     const value = () => inline ?? argv[++i];
     if (flag === '--quick') args.quick = true;
     else if (flag === '--profile') args.profile = true;
     else if (flag === '--only') args.only = value().split(',');
     else if (flag === '--out') args.out = path.resolve(value());
-    else if (flag === '--help' || flag === '-h') {
+    else if (flag === '--node-arg') {
+      const [proc, ...arg] = value().split('=');
+      if (!['gateway', 'fetcher', 'baseline'].includes(proc) || arg.length === 0)
+        throw new Error('--node-arg takes PROCESS=ARG, PROCESS one of gateway, fetcher, baseline');
+      (args.nodeArgs[proc] ??= []).push(arg.join('='));
+    } else if (flag === '--help' || flag === '-h') {
       process.stdout.write(`${readFileSync(__filename, 'utf8').split('*/')[0]}*/\n`);
       process.exit(0);
     } else throw new Error(`unknown option ${argv[i]} (see --help)`);
@@ -94,7 +102,7 @@ async function main() {
   const log = (line) => process.stderr.write(`${line}\n`);
   mkdirSync(args.out, { recursive: true });
   const started = Date.now();
-  const stack = new BenchStack({ outDir: args.out, profile: args.profile, log });
+  const stack = new BenchStack({ outDir: args.out, profile: args.profile, nodeArgs: args.nodeArgs, log });
   let interrupted = false;
   const onSignal = (signal) => {
     if (interrupted) return;

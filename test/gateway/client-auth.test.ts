@@ -142,6 +142,19 @@ describe('authenticate a private_key_jwt client (SPEC-NOTES 26)', () => {
     });
   });
 
+  it('accepts one of the same assertion sent many times at once, and fresh ones of the same moment (jtis recorded together)', async () => {
+    const jwt = await assertion(uriId, rsa);
+    const fresh = await Promise.all(Array.from({ length: 10 }, () => assertion(uriId, rsa)));
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () => authenticate(withAssertion(uriId, jwt))),
+      ...fresh.map((other) => authenticate(withAssertion(uriId, other))),
+    ]);
+    const replayed = answers.slice(0, 10).map((a) => a.body.authenticated);
+    expect(replayed.filter((a) => a === true)).toHaveLength(1);
+    expect(answers.slice(0, 10).filter((a) => a.body.reason === 'client_auth.replayed')).toHaveLength(9);
+    expect(answers.slice(10).every((a) => a.body.authenticated === true)).toBe(true);
+  });
+
   it.each([
     ['a wrong aud', { claims: { aud: 'https://other.example' } }, 'client_auth.aud_mismatch'],
     ['iss of another client', { claims: { iss: 'https://evil.test/c.json' } }, 'client_auth.iss_mismatch'],
@@ -374,10 +387,16 @@ describe('the API around it', () => {
   it('a malformed request is a 400; an unknown tenant a 404; another tenant key a 403', async () => {
     expect((await authenticate({})).status).toBe(400);
     expect((await authenticate({ client_id: 'x', extra: 1 })).status).toBe(400);
-    expect(
-      (await authenticate({ client_id: 'https://client.test/x.json', client_assertion_type: JWT_BEARER })).status,
-    ).toBe(400);
-    expect((await authenticate({ client_id: 'https://client.test/x.json' }, 'nobody')).status).toBe(404);
+    // Refused inside the service (the lean route's errors go through the same filter as the controller's).
+    const halfSent = await authenticate({ client_id: 'https://client.test/x.json', client_assertion_type: JWT_BEARER });
+    expect(halfSent.status).toBe(400);
+    expect(halfSent.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'client_assertion_type was sent without client_assertion',
+    });
+    const unknownTenant = await authenticate({ client_id: 'https://client.test/x.json' }, 'nobody');
+    expect(unknownTenant.status).toBe(404);
+    expect(unknownTenant.body).toMatchObject({ error: 'not_found' });
     const key2 = (await stack.request('POST', '/v1/tenants/bare/keys')).body.key as string;
     const res = await stack.request('POST', '/v1/tenants/acme/clients/authenticate', {
       body: { client_id: 'https://client.test/x.json' },

@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { lingerAfterEarlyAnswers } from './common/lingering-close';
 import { AuthorizeFastPath } from './authorize/authorize-fast-path';
+import { ClientAuthFastPath } from './client-auth/client-auth-fast-path';
 import type { DecidedRequest } from './authorize/authorize.controller';
 import { errorBody } from './common/domain-error';
 import { useJsonBodyParser } from './common/json-body';
@@ -69,6 +70,8 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   // Set once the app (and so the metrics) exists; no request arrives before.
   let countRequestTimeout = (): void => undefined;
   const adapter = new FastifyAdapter({
+    // No Nest middleware here (guards, pipes and Fastify hooks do that work): no middie hook on every request.
+    skipMiddie: true,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 512 },
     // Slow clients: a request whose headers and body have not all arrived in time (a connection
@@ -114,6 +117,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const fastify = app.getHttpAdapter().getInstance();
   lingerAfterEarlyAnswers(fastify.server);
   app.get(AuthorizeFastPath).serveOn(fastify);
+  app.get(ClientAuthFastPath).serveOn(fastify);
   useJsonBodyParser(fastify);
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     metrics.observeRequest(

@@ -22,6 +22,12 @@ export type Verification =
 
 const MAX_ASSERTION_LENGTH = 16 * 1024;
 
+const VERIFY_OPTIONS = { algorithms: [...ASSERTION_ALGS] };
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Thrown from the key lookup to stop a verification whose header the rules refuse. */
+const HEADER_REFUSED = new Error('header refused');
+
 /**
  * Checks a client assertion (RFC 7523 §2.2) against a client's public keys with `jose`: the
  * header's algorithm and type (allow-list: no `none`, no HS*), the signature with the key it
@@ -42,25 +48,39 @@ export class AssertionVerifier {
         'client_auth.malformed',
         'The client assertion is not a signed JWT in compact form (header.payload.signature).',
       );
-    let header: Record<string, unknown>;
-    try {
-      header = decodeProtectedHeader(assertion);
-    } catch {
-      return refused('client_auth.malformed', 'The client assertion’s header is not base64url-encoded JSON.');
-    }
-    const headerRefusal = checkAssertionHeader(header, ctx);
-    if (headerRefusal) return { ok: false, refusal: headerRefusal };
-
+    // The header is checked as jose hands it to the key lookup: before the signature, parsed once.
+    let checked: { header: Record<string, unknown>; refusal?: Finding } | undefined;
+    const keySet = this.keySet(keys);
+    const getKey: CompactVerifyGetKey = (header, token) => {
+      const refusal = checkAssertionHeader(header as Record<string, unknown>, ctx);
+      checked = { header: header as Record<string, unknown>, ...(refusal ? { refusal } : {}) };
+      if (refusal) throw HEADER_REFUSED;
+      return keySet(header, token);
+    };
     let payload: Uint8Array | undefined;
     try {
-      payload = (await compactVerify(assertion, this.keySet(keys), { algorithms: [...ASSERTION_ALGS] })).payload;
+      payload = (await compactVerify(assertion, getKey, VERIFY_OPTIONS)).payload;
     } catch (e) {
+      if (checked?.refusal) return { ok: false, refusal: checked.refusal };
       if (e instanceof joseErrors.JWKSMultipleMatchingKeys) payload = await this.tryEach(assertion, e);
-      if (!payload) return this.refusalOf(e, header);
+      if (!payload) {
+        // Refused before the key lookup (jose's own checks): the header's refusal comes first, as the rules say.
+        let header = checked?.header;
+        if (!header) {
+          try {
+            header = decodeProtectedHeader(assertion);
+          } catch {
+            return refused('client_auth.malformed', 'The client assertion’s header is not base64url-encoded JSON.');
+          }
+          const headerRefusal = checkAssertionHeader(header, ctx);
+          if (headerRefusal) return { ok: false, refusal: headerRefusal };
+        }
+        return this.refusalOf(e, header);
+      }
     }
     let claims: unknown;
     try {
-      claims = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+      claims = JSON.parse(UTF8.decode(payload));
     } catch {
       return refused('client_auth.malformed', 'The client assertion’s payload is not JSON.');
     }
@@ -85,7 +105,7 @@ export class AssertionVerifier {
   ): Promise<Uint8Array | undefined> {
     for await (const key of candidates) {
       try {
-        return (await compactVerify(assertion, key, { algorithms: [...ASSERTION_ALGS] })).payload;
+        return (await compactVerify(assertion, key, VERIFY_OPTIONS)).payload;
       } catch {
         // the next one
       }

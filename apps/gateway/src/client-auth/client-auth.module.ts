@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ClientsModule } from '../clients/clients.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { AssertionVerifier } from './assertion-verifier';
+import { ClientAuthFastPath } from './client-auth-fast-path';
 import { ClientAuthController } from './client-auth.controller';
 import { ClientAuthRepository } from './client-auth.repository';
 import { ClientAuthService } from './client-auth.service';
@@ -10,7 +11,7 @@ import { ClientAuthService } from './client-auth.service';
 @Module({
   imports: [TenantsModule, ClientsModule],
   controllers: [ClientAuthController],
-  providers: [ClientAuthService, AssertionVerifier, ClientAuthRepository],
+  providers: [ClientAuthService, ClientAuthFastPath, AssertionVerifier, ClientAuthRepository],
   exports: [ClientAuthService],
 })
 export class ClientAuthModule {}

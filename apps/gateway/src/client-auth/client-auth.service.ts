@@ -80,14 +80,10 @@ export class ClientAuthService {
 
   async authenticate(tenantId: string, request: AuthenticateClientRequest): Promise<ClientAuthentication> {
     const result = await this.decide(tenantId, request);
-    this.metrics.clientAuthentications.inc({
-      result: result.authenticated
-        ? 'authenticated'
-        : result.error === 'temporarily_unavailable'
-          ? 'pending'
-          : 'refused',
-      reason: result.reason ?? '',
-    });
+    this.metrics.authenticated(
+      result.authenticated ? 'authenticated' : result.error === 'temporarily_unavailable' ? 'pending' : 'refused',
+      result.reason ?? '',
+    );
     return result;
   }
 
@@ -182,7 +178,7 @@ export class ClientAuthService {
     if (!verification.ok)
       return refuse(verification.refusal.code, verification.refusal.message, client, 'private_key_jwt');
     const { jti, exp } = verification.claims as { jti: string; exp: number };
-    if (!(await this.state.claim(tenantId, request.client_id, jti, exp, Date.now())))
+    if (!(await this.state.claim(tenantId, key, jti, exp, Date.now())))
       return refuse(
         'client_auth.replayed',
         'This client assertion was used before (its jti is spent until it expires); sign a new one for each request.',

@@ -100,7 +100,7 @@ export class ClientResolver implements OnModuleInit {
   /** This replica's copy of a client (by clientKey), without I/O: a hit skips even the URL check. */
   copy(key: string): ClientCopy | undefined {
     const copy = this.copies.get(key);
-    if (this.copies.enabled) this.metrics.localCache.inc({ result: copy ? 'hit' : 'miss' });
+    if (this.copies.enabled) this.metrics.localCacheLookup(copy !== undefined);
     return copy;
   }
 
@@ -127,7 +127,7 @@ export class ClientResolver implements OnModuleInit {
       return { kind: 'pending', situation: 'cache_unreachable' };
     }
     if (!entry) {
-      this.metrics.cache.inc({ result: 'miss' });
+      this.metrics.cacheLookup('miss');
       const fetched = await this.fetchNow(clientId, reason ?? 'miss', newerThan(0));
       return fetched
         ? { kind: 'entry', entry: fetched, status: 'fetched' }
@@ -137,28 +137,28 @@ export class ClientResolver implements OnModuleInit {
     const state = freshness(entry, policy.stale_if_error_seconds, now);
     switch (state.state) {
       case 'refused':
-        this.metrics.cache.inc({ result: entry.status });
+        this.metrics.cacheLookup(entry.status);
         // Look again from time to time: a vanished or broken document may come back.
         if (state.refresh) this.background(clientId);
         return { kind: 'entry', entry, status: 'hit' };
       case 'fresh':
-        this.metrics.cache.inc({ result: 'hit' });
+        this.metrics.cacheLookup('hit');
         return { kind: 'entry', entry, status: 'hit' };
       case 'refresh_due':
-        this.metrics.cache.inc({ result: 'refreshing' });
+        this.metrics.cacheLookup('refreshing');
         this.background(clientId);
         return { kind: 'entry', entry, status: 'refreshing' };
       case 'stale':
         // The fetcher already failed since expiry: do not make this request wait again.
-        this.metrics.cache.inc({ result: 'stale' });
+        this.metrics.cacheLookup('stale');
         this.background(clientId);
         return { kind: 'entry', entry, status: 'stale' };
       case 'expired': {
-        this.metrics.cache.inc({ result: 'expired' });
+        this.metrics.cacheLookup('expired');
         const fresh = await this.fetchNow(clientId, reason ?? 'refresh', newerThan(entry.fetched_at));
         if (fresh) return { kind: 'entry', entry: fresh, status: 'fetched' };
         if (now < state.staleUntil) {
-          this.metrics.cache.inc({ result: 'stale' });
+          this.metrics.cacheLookup('stale');
           return { kind: 'entry', entry, status: 'stale' };
         }
         return { kind: 'pending', situation: 'expired' };

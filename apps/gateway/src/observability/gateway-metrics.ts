@@ -63,6 +63,9 @@ export class GatewayMetrics {
   /** Children by label values: prom-client hashes a label object on every call, the hot path looks up one string. */
   private readonly requestSeries = new Map<string, ReturnType<Histogram['labels']>>();
   private readonly decisionSeries = new Map<string, ReturnType<Counter['labels']>>();
+  private readonly authenticationSeries = new Map<string, ReturnType<Counter['labels']>>();
+  private readonly cacheSeries = new Map<string, ReturnType<Counter['labels']>>();
+  private readonly localCacheSeries = new Map<string, ReturnType<Counter['labels']>>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'cimd_gateway_' });
@@ -81,12 +84,36 @@ export class GatewayMetrics {
 
   /** One authorize decision, by outcome and deciding rule. */
   decided(decision: string, reason: string): void {
-    const key = `${decision} ${reason}`;
-    let series = this.decisionSeries.get(key);
-    if (!series) {
-      series = this.decisions.labels({ decision, reason });
-      this.decisionSeries.set(key, series);
-    }
-    series.inc();
+    counted(this.decisionSeries, this.decisions, decision, reason);
   }
+
+  /** One client authentication, by result and the rule that refused it (if any). */
+  authenticated(result: 'authenticated' | 'refused' | 'pending', reason: string): void {
+    counted(this.authenticationSeries, this.clientAuthentications, result, reason);
+  }
+
+  /** One lookup in the client cache (Redis, or this replica's copy of it), by result. */
+  cacheLookup(result: string): void {
+    counted(this.cacheSeries, this.cache, result);
+  }
+
+  /** One lookup of this replica's in-process copy. */
+  localCacheLookup(hit: boolean): void {
+    counted(this.localCacheSeries, this.localCache, hit ? 'hit' : 'miss');
+  }
+}
+
+/** Count one in `counter`'s child for these label values (in labelNames order), looked up by one string. */
+function counted(
+  series: Map<string, ReturnType<Counter['labels']>>,
+  counter: Counter<string>,
+  ...values: string[]
+): void {
+  const key = values.join(' ');
+  let child = series.get(key);
+  if (!child) {
+    child = counter.labels(...values);
+    series.set(key, child);
+  }
+  child.inc();
 }
