@@ -52,8 +52,8 @@ export class AssertionVerifier {
     let checked: { header: Record<string, unknown>; refusal?: Finding } | undefined;
     const keySet = this.keySet(keys);
     const getKey: CompactVerifyGetKey = (header, token) => {
-      const refusal = checkAssertionHeader(header as Record<string, unknown>, ctx);
-      checked = { header: header as Record<string, unknown>, ...(refusal ? { refusal } : {}) };
+      const refusal = checkAssertionHeader(header, ctx);
+      checked = { header: header, ...(refusal ? { refusal } : {}) };
       if (refusal) throw HEADER_REFUSED;
       return keySet(header, token);
     };
