@@ -8,6 +8,7 @@ import {
   RedisConnections,
   RedisModule,
   RedisPubSub,
+  REDIS,
 } from '@cimd/store';
 import { startClientHost, TestOrigin, waitFor } from '@cimd/testing';
 import { Global, INestApplicationContext, Module } from '@nestjs/common';
@@ -16,6 +17,7 @@ import { Queue } from 'bullmq';
 import Redis, { Cluster } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { createFetcherApp } from '../../apps/fetcher/src/main';
+import { ClientAuthRepository } from '../../apps/gateway/src/client-auth/client-auth.repository';
 import { PrivateRedisCluster } from '../reliability/support/redis-topologies';
 import { stopAll } from '../reliability/support/servers';
 import { enqueueFetch } from '../support/fetch-jobs';
@@ -220,6 +222,24 @@ describe('the store on a Redis Cluster', () => {
     await queue.add('echo', { n: 1 }, { jobId: 'job-1' });
     expect(await completed).toBe('job-1');
     await queue.close();
+  });
+
+  it("records client assertions' jtis of one moment together, per client's slot: each once, a replay refused (SPEC-NOTES 26)", async () => {
+    const jtis = new ClientAuthRepository(app.get(REDIS), app.get(RedisConnections), keys);
+    jtis.onModuleInit();
+    const clients = Array.from({ length: 12 }, (_, i) => clientKey(`https://jti-${i}.example/c.json`));
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    // Issued in one turn: every client's first jti, and each client's first jti again.
+    const first = clients.map((c) => jtis.claim('acme', c, 'jti-1', exp, Date.now()));
+    const again = clients.map((c) => jtis.claim('acme', c, 'jti-1', exp, Date.now()));
+    expect(await Promise.all(first)).toEqual(clients.map(() => true));
+    expect(await Promise.all(again)).toEqual(clients.map(() => false));
+    // Another tenant, another jti: recorded apart.
+    expect(await jtis.claim('other', clients[0]!, 'jti-1', exp, Date.now())).toBe(true);
+    expect(await jtis.claim('acme', clients[0]!, 'jti-2', exp, Date.now())).toBe(true);
+    const ttl = await inspect.pttl(keys.assertionJti('acme', clients[3]!, 'jti-1'));
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(121_000);
   });
 
   it('delivers pub/sub messages to a subscriber whatever node each side is connected to', async () => {
