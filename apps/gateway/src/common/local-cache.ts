@@ -11,31 +11,47 @@ export interface LocalCacheOptions<V, C> {
    * a loader may return it again when what it stands for did not change.
    */
   load: (key: string, context: C, expired?: V) => Promise<V | undefined>;
+  /**
+   * Up to this share of ttlMs (0-1) is taken off each copy's life at random, so copies loaded
+   * together do not expire together: their reloads, and the CPU they take, are spread out
+   * rather than arriving as one burst every ttlMs.
+   */
+  spread?: number;
   /** When a load fails, serve the expired copy if there is one (the backend is down, not the thing gone). */
   serveStaleOnLoadFailure?: boolean;
   /** For tests: the clock lru-cache reads. */
   now?: () => number;
 }
 
+/** A load under way: concurrent callers share it; an invalidation detaches it (it is then answered, not kept). */
+interface Loading<V> {
+  promise: Promise<V | undefined>;
+}
+
 /**
  * The gateway's in-process copies of what it reads on every request (API keys, tenant
  * policies, cache entries), on lru-cache: bounded, expiring, one load at a time per key, and
  * dropped at once by `invalidate` when another process announces a change. A load that an
- * invalidation overtook is answered but not kept, so a copy is never older than its invalidation.
+ * invalidation overtook is answered by a read made after it, and not kept, so a copy is never
+ * older than its invalidation.
+ *
+ * Loads are shared through a map of promises rather than lru-cache's `fetch`, which makes an
+ * AbortController for every load: with a reload per client a second, those signals outlived
+ * two scavenges and were a large share of what reached the old generation.
  */
 export class LocalCache<V extends object, C = undefined> {
-  private readonly lru?: LRUCache<string, V, C>;
+  private readonly lru?: LRUCache<string, V>;
+  private readonly loading = new Map<string, Loading<V>>();
+  private readonly spread: number;
 
   constructor(private readonly options: LocalCacheOptions<V, C>) {
+    this.spread = Math.min(1, Math.max(0, options.spread ?? 0));
     if (options.ttlMs <= 0) return;
-    this.lru = new LRUCache<string, V, C>({
+    this.lru = new LRUCache<string, V>({
       max: options.max,
       ttl: options.ttlMs,
-      // An expired copy stays (not served by get) for serveStaleOnLoadFailure.
+      // An expired copy stays (not served by get) for the loader and serveStaleOnLoadFailure.
       noDeleteOnStaleGet: true,
-      allowStaleOnFetchRejection: options.serveStaleOnLoadFailure ?? false,
-      noDeleteOnFetchRejection: true,
-      fetchMethod: async (key, expired, { context }) => options.load(key, context, expired),
       ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
     });
   }
@@ -50,25 +66,53 @@ export class LocalCache<V extends object, C = undefined> {
   }
 
   /** The fresh copy, or a new load (shared by concurrent callers). */
-  async load(key: string, context: C): Promise<V | undefined> {
+  load(key: string, context: C): Promise<V | undefined> {
     if (!this.lru) return this.options.load(key, context);
+    const fresh = this.lru.get(key);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    let loading = this.loading.get(key);
+    if (!loading) {
+      const started = {} as Loading<V>;
+      this.loading.set(key, started);
+      started.promise = this.reload(this.lru, key, context, started);
+      loading = started;
+    }
+    return loading.promise;
+  }
+
+  private async reload(lru: LRUCache<string, V>, key: string, context: C, self: Loading<V>): Promise<V | undefined> {
+    const expired = lru.get(key, { allowStale: true });
+    let value: V | undefined;
     try {
-      // lru-cache types `context` by whether C can be undefined; here it is passed through as given.
-      const lru = this.lru as unknown as { fetch(k: string, o: { context: C }): Promise<V | undefined> };
-      return await lru.fetch(key, { context });
+      value = await this.options.load(key, context, expired);
     } catch {
-      // Overtaken by an invalidation (or a failed load with no copy to fall back on): what is
-      // read now answers this request without being kept; a second failure is the real error.
+      if (this.loading.get(key) !== self) return this.options.load(key, context);
+      this.loading.delete(key);
+      if (this.options.serveStaleOnLoadFailure && expired !== undefined) return expired;
+      // A second failure is the real error.
       return this.options.load(key, context);
     }
+    // Overtaken by an invalidation: what is read now answers this request without being kept.
+    if (this.loading.get(key) !== self) return this.options.load(key, context);
+    this.loading.delete(key);
+    if (value === undefined) lru.delete(key);
+    else lru.set(key, value, { ttl: this.lifetime() });
+    return value;
+  }
+
+  private lifetime(): number {
+    const ttl = this.options.ttlMs;
+    return this.spread > 0 ? Math.max(1, Math.round(ttl * (1 - this.spread * Math.random()))) : ttl;
   }
 
   /** Another process changed what `key` stands for: read it again next time. */
   invalidate(key: string): void {
+    this.loading.delete(key);
     this.lru?.delete(key);
   }
 
   clear(): void {
+    this.loading.clear();
     this.lru?.clear();
   }
 
