@@ -78,9 +78,6 @@ export class ClientResolver implements OnModuleInit {
   ) {
     this.copies = new LocalCache({
       ttlMs: config.localCacheMs,
-      // Copies of many clients are loaded together (at start, after a burst of checks): they live
-      // 0.75-1 × the lifetime each, so that their reloads do not stay in step, a burst a second.
-      spread: 0.25,
       max: 10_000,
       // An entry that did not change keeps its copy (and so every decision remembered on it):
       // nothing is parsed or allocated again, and nothing a second old dies in the old generation.

@@ -45,22 +45,6 @@ describe('LocalCache', () => {
     expect(s.calls).toBe(2);
   });
 
-  it('with a spread, copies loaded together expire at different times, none after its TTL', async () => {
-    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
-    const s = source(Object.fromEntries(keys.map((k) => [k, k])));
-    const cache = new LocalCache({ ttlMs: 1000, max: 1000, load: s.load, spread: 0.5, now: clock });
-    await Promise.all(keys.map((k) => cache.load(k, undefined)));
-    const held = (at: number) => {
-      now = at;
-      return keys.filter((k) => cache.get(k) !== undefined).length;
-    };
-    expect(held(10_499)).toBe(200);
-    const midway = held(10_750);
-    expect(midway).toBeGreaterThan(20);
-    expect(midway).toBeLessThan(180);
-    expect(held(11_001)).toBe(0);
-  });
-
   it('drops a copy when another process announces a change', async () => {
     const s = source({ k: 'one', other: 'x' });
     const cache = new LocalCache({ ttlMs: 1000, max: 10, load: s.load, now: clock });

@@ -11,12 +11,6 @@ export interface LocalCacheOptions<V, C> {
    * a loader may return it again when what it stands for did not change.
    */
   load: (key: string, context: C, expired?: V) => Promise<V | undefined>;
-  /**
-   * Up to this share of ttlMs (0-1) is taken off each copy's life at random, so copies loaded
-   * together do not expire together: their reloads, and the CPU they take, are spread out
-   * rather than arriving as one burst every ttlMs.
-   */
-  spread?: number;
   /** When a load fails, serve the expired copy if there is one (the backend is down, not the thing gone). */
   serveStaleOnLoadFailure?: boolean;
   /** For tests: the clock lru-cache reads. */
@@ -42,10 +36,8 @@ interface Loading<V> {
 export class LocalCache<V extends object, C = undefined> {
   private readonly lru?: LRUCache<string, V>;
   private readonly loading = new Map<string, Loading<V>>();
-  private readonly spread: number;
 
   constructor(private readonly options: LocalCacheOptions<V, C>) {
-    this.spread = Math.min(1, Math.max(0, options.spread ?? 0));
     if (options.ttlMs <= 0) return;
     this.lru = new LRUCache<string, V>({
       max: options.max,
@@ -96,13 +88,8 @@ export class LocalCache<V extends object, C = undefined> {
     if (this.loading.get(key) !== self) return this.options.load(key, context);
     this.loading.delete(key);
     if (value === undefined) lru.delete(key);
-    else lru.set(key, value, { ttl: this.lifetime() });
+    else lru.set(key, value);
     return value;
-  }
-
-  private lifetime(): number {
-    const ttl = this.options.ttlMs;
-    return this.spread > 0 ? Math.max(1, Math.round(ttl * (1 - this.spread * Math.random()))) : ttl;
   }
 
   /** Another process changed what `key` stands for: read it again next time. */
