@@ -149,7 +149,7 @@ describe('authenticate a private_key_jwt client (SPEC-NOTES 26)', () => {
       ...Array.from({ length: 10 }, () => authenticate(withAssertion(uriId, jwt))),
       ...fresh.map((other) => authenticate(withAssertion(uriId, other))),
     ]);
-    const replayed = answers.slice(0, 10).map((a) => a.body.authenticated);
+    const replayed = answers.slice(0, 10).map((a): unknown => a.body.authenticated);
     expect(replayed.filter((a) => a === true)).toHaveLength(1);
     expect(answers.slice(0, 10).filter((a) => a.body.reason === 'client_auth.replayed')).toHaveLength(9);
     expect(answers.slice(10).every((a) => a.body.authenticated === true)).toBe(true);
