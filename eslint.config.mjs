@@ -6,7 +6,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'libs/contracts/src/grpc/generated/**'],
+    ignores: [
+      'dist/**',
+      '.dist-*/**',
+      'node_modules/**',
+      'coverage/**',
+      'bench/results/**',
+      'libs/contracts/src/grpc/generated/**',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
