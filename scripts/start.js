@@ -41,7 +41,9 @@ const children = apps.map(({ name, entry }) => {
   }
   child.on('exit', (code, signal) => {
     process.stdout.write(`[${name}] exited (${signal ?? code})\n`);
-    stopAll(code ?? 1);
+    // Ctrl-C in a terminal reaches the apps too, and an app re-raises the signal once it has shut
+    // down: ended by SIGINT or SIGTERM is a requested stop, even if it is seen before our own.
+    stopAll(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
   });
   return child;
 });

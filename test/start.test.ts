@@ -175,7 +175,8 @@ describe('npm start (scripts/start.js) in a terminal', () => {
     expect(logs).toContainEqual(expect.stringMatching(/^\[fetcher\] \[[\d:.]+\] INFO \(fetcher\): fetcher started$/));
     // Colours, since the terminal has them, though the apps write to a pipe.
     expect(r.output()).toContain('\u001b[32mINFO');
-    expect(code).toBe(0);
+    // On a failure, the end of what both apps printed says why.
+    expect({ code, tail: code === 0 ? '' : lines.slice(-40).join('\n') }).toEqual({ code: 0, tail: '' });
     expect(lines).toContainEqual(expect.stringMatching(/^\[gateway\] exited/));
     expect(lines).toContainEqual(expect.stringMatching(/^\[fetcher\] exited/));
   }, 90_000);
