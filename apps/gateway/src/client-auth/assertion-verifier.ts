@@ -3,6 +3,7 @@ import {
   ASSERTION_ALGS,
   checkAssertionClaims,
   checkAssertionHeader,
+  describeAssertionMember,
   Finding,
   PublicJwk,
 } from '@cimd/core';
@@ -118,7 +119,7 @@ export class AssertionVerifier {
       return {
         ...refused(
           'client_auth.unknown_key',
-          `No key of the client's key set fits the assertion (kid ${describe(header.kid)}, alg ${describe(header.alg)}).`,
+          `No key of the client's key set fits the assertion (kid ${describeAssertionMember(header.kid)}, alg ${describeAssertionMember(header.alg)}).`,
         ),
         unknownKey: true,
       };
@@ -130,15 +131,10 @@ export class AssertionVerifier {
     if (e instanceof joseErrors.JOSEAlgNotAllowed)
       return refused(
         'client_auth.alg_not_allowed',
-        `The client assertion is signed with ${describe(header.alg)}, which is not allowed.`,
+        `The client assertion is signed with ${describeAssertionMember(header.alg)}, which is not allowed.`,
       );
     return refused('client_auth.malformed', 'The client assertion is not a valid signed JWT.');
   }
-}
-
-/** A header member for a message: quoted, short, whatever its JSON type. */
-function describe(value: unknown): string {
-  return value === undefined ? 'absent' : (JSON.stringify(value) ?? 'absent').slice(0, 100);
 }
 
 function refused(code: Finding['code'], message: string): { ok: false; refusal: Finding } {

@@ -46,7 +46,7 @@ export function checkAssertionHeader(header: Record<string, unknown>, ctx: Asser
   if (!explicit && (ctx.requireTyp || !legacy)) {
     return refusal(
       'client_auth.typ_not_allowed',
-      `The assertion's typ is ${describe(typ)}; ${ctx.requireTyp ? 'this authorization server requires' : 'client assertions use'} "${CLIENT_AUTH_JWT_TYP}"${ctx.requireTyp ? '' : ' (or "JWT", or no typ)'}.`,
+      `The assertion's typ is ${describeAssertionMember(typ)}; ${ctx.requireTyp ? 'this authorization server requires' : 'client assertions use'} "${CLIENT_AUTH_JWT_TYP}"${ctx.requireTyp ? '' : ' (or "JWT", or no typ)'}.`,
     );
   }
   return undefined;
@@ -61,18 +61,18 @@ export function checkAssertionClaims(claims: unknown, ctx: AssertionContext): Fi
   if (c.iss !== ctx.clientId)
     return refusal(
       'client_auth.iss_mismatch',
-      `The assertion's iss is ${describe(c.iss)}, not the client_id ${quote(ctx.clientId)}.`,
+      `The assertion's iss is ${describeAssertionMember(c.iss)}, not the client_id ${quote(ctx.clientId)}.`,
     );
   if (c.sub !== ctx.clientId)
     return refusal(
       'client_auth.sub_mismatch',
-      `The assertion's sub is ${describe(c.sub)}, not the client_id ${quote(ctx.clientId)}.`,
+      `The assertion's sub is ${describeAssertionMember(c.sub)}, not the client_id ${quote(ctx.clientId)}.`,
     );
   const aud = typeof c.aud === 'string' ? [c.aud] : Array.isArray(c.aud) ? c.aud : [];
   if (!aud.some((a) => typeof a === 'string' && ctx.audiences.includes(a))) {
     return refusal(
       'client_auth.aud_mismatch',
-      `The assertion's aud is ${describe(c.aud)}; it must name this authorization server: ${ctx.audiences.map((a) => quote(a)).join(' or ')}.`,
+      `The assertion's aud is ${describeAssertionMember(c.aud)}; it must name this authorization server: ${ctx.audiences.map((a) => quote(a)).join(' or ')}.`,
     );
   }
   const now = ctx.now / 1000;
@@ -109,7 +109,8 @@ function isoOf(seconds: number): string {
   return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString();
 }
 
-function describe(v: unknown): string {
+/** A header member or claim for a message: quoted, short, invisible characters escaped, whatever its JSON type. */
+export function describeAssertionMember(v: unknown): string {
   if (v === undefined) return 'absent';
   return typeof v === 'string' ? quote(v) : quote(JSON.stringify(v) ?? 'a value', 80);
 }

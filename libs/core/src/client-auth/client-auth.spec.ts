@@ -1,7 +1,7 @@
 import { validateMetadataDocument } from '../document/validate-document';
 import { BASE_DOCUMENT, CLIENT_ID, variant } from '../document/validate-document.cases';
 import { parseTenantPolicy, TenantPolicy } from '../policy/tenant-policy';
-import { checkAssertionClaims, checkAssertionHeader } from './assertion-rules';
+import { checkAssertionClaims, checkAssertionHeader, describeAssertionMember } from './assertion-rules';
 import { authMethodsFor } from './auth-methods';
 import { ASSERTION_CASES, ASSERTION_CONTEXT, GOOD_CLAIMS, KEY_SET_CASES } from './client-auth.cases';
 import { checkJwkSet } from './jwk-set';
@@ -32,6 +32,13 @@ describe('assertion header and claims (SPEC-NOTES 26; RFC 7523 §3)', () => {
     const found = checkAssertionHeader(header, ctx) ?? checkAssertionClaims(without(GOOD_CLAIMS, c.claims), ctx);
     expect(found?.code).toBe(c.refusal);
     if (found) expect(found.message.length).toBeGreaterThan(20);
+  });
+
+  it('a header member or claim is shown with invisible characters escaped, whatever its type', () => {
+    expect(describeAssertionMember('fuz\u200b-1')).toBe('"fuz\\u200b-1"');
+    expect(describeAssertionMember('a\u202eb')).not.toMatch(/[\u200b-\u200f\u202a-\u202e]/);
+    expect(describeAssertionMember(['x\u200by'])).not.toContain('\u200b');
+    expect(describeAssertionMember(undefined)).toBe('absent');
   });
 
   it('a payload that is not an object is malformed', () => {
