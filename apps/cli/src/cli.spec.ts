@@ -285,6 +285,15 @@ describe('messages with user input', () => {
     expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\u202e]/);
   });
 
+  it('--json escapes the invisible characters of an echoed document, and the value stays the same', async () => {
+    const odd = 'A\u0085B\u202eC\u2066D\u007fE';
+    const doc = { client_id: 'https://a.example/c', software_id: odd, redirect_uris: ['https://a.example/cb'] };
+    const r = await run(['lint', file('invisible.json', JSON.stringify(doc)), '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stdout).toContain('A\\u0085B\\u202eC\\u2066D\\u007fE');
+    expect((JSON.parse(r.stdout) as { document: { software_id: string } }).document.software_id).toBe(odd);
+  });
   it.each([['null'], ['[]'], ['"x"'], ['1']])(
     'a policy file holding %s is refused, not read as the defaults',
     async (text) => {

@@ -30,6 +30,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { clientAssertion, ClientAssertionOptions } from './client-assertion';
 import { readJsonInput, UsageError } from './input';
+import { jsonLine } from './output';
 
 /** Where the CLI reads and writes, so tests can run it in-process. */
 export interface CliIo {
@@ -118,7 +119,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
         // Offline there is no gateway copy of the logo: show the document's own logo_uri.
         logoUrl: (uri) => uri,
       });
-      io.stdout(opts.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision));
+      io.stdout(opts.json ? jsonLine(decision) : formatDecision(decision));
       exitCode = decision.decision === 'allow' ? EXIT_OK : EXIT_INVALID;
     });
 
@@ -151,7 +152,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
                 maxBytes: positiveInt('--jwks-max-bytes', opts.jwksMaxBytes, 1024 * 1024) ?? DEFAULT_MAX_JWKS_BYTES,
               });
         const out = fetchReport(outcome, keys);
-        if (opts.json) io.stdout(`${JSON.stringify(out)}\n`);
+        if (opts.json) io.stdout(jsonLine(out));
         else {
           const ttl = out.cache ? `, cache ${out.cache.ttl_seconds} s` : '';
           const lines = [`${out.valid ? 'valid' : 'invalid'}: ${out.outcome}${ttl}`];
@@ -336,7 +337,7 @@ async function readPolicy(path: string, io: CliIo): Promise<TenantPolicy> {
 
 function printCheck(result: CheckResult & { document?: unknown }, json: boolean | undefined, io: CliIo): number {
   if (json) {
-    io.stdout(`${JSON.stringify(result)}\n`);
+    io.stdout(jsonLine(result));
   } else {
     const counts = `${plural(result.errors.length, 'error')}, ${plural(result.warnings.length, 'warning')}`;
     const lines = [`${result.valid ? 'valid' : 'invalid'} (${counts})`];

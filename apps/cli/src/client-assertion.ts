@@ -3,6 +3,7 @@ import { importJWK, importPKCS8, type JWK, SignJWT } from 'jose';
 import { createPrivateKey, KeyObject, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from './input';
+import { jsonLine } from './output';
 
 export interface ClientAssertionOptions {
   key: string;
@@ -45,7 +46,7 @@ export async function clientAssertion(opts: ClientAssertionOptions): Promise<str
     .setExpirationTime(now + lifetime)
     .sign(key);
   return opts.json
-    ? `${JSON.stringify({ client_id: opts.clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt })}\n`
+    ? jsonLine({ client_id: opts.clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: jwt })
     : `${jwt}\n`;
 }
 
