@@ -50,11 +50,11 @@ export class AssertionVerifier {
         'The client assertion is not a signed JWT in compact form (header.payload.signature).',
       );
     // The header is checked as jose hands it to the key lookup: before the signature, parsed once.
-    let checked: { header: Record<string, unknown>; refusal?: Finding } | undefined;
+    let checked: { header: Record<string, unknown>; refusal: Finding | undefined } | undefined;
     const keySet = this.keySet(keys);
     const getKey: CompactVerifyGetKey = (header, token) => {
       const refusal = checkAssertionHeader(header, ctx);
-      checked = { header: header, ...(refusal ? { refusal } : {}) };
+      checked = { header, refusal };
       if (refusal) throw HEADER_REFUSED;
       return keySet(header, token);
     };

@@ -95,7 +95,7 @@ export class ClientAuthService {
     const url = copy?.url ?? checkClientIdUrl(request.client_id);
     refuseNonUrl(url);
     const first = url.errors[0];
-    const { policy } = await this.policies.require(tenantId);
+    const { policy } = this.policies.cached(tenantId) ?? (await this.policies.require(tenantId));
     if (!url.url)
       return refuse(
         first?.code ?? 'client_id.not_string',
@@ -130,7 +130,11 @@ export class ClientAuthService {
         base,
       );
     }
-    const client = { ...base, ...(document.client_name !== undefined ? { name: document.client_name } : {}) };
+    // Built whole rather than spread: a spread object is slower to make and to serialize, on every authentication.
+    const client: ClientAuthentication['client'] =
+      document.client_name === undefined
+        ? base
+        : { client_id: base.client_id, host: base.host, name: document.client_name };
     const methods = authMethodsFor(document, policy);
     if (methods.refusal) return refuse(methods.refusal.reason, methods.refusal.description, client);
 
@@ -164,7 +168,7 @@ export class ClientAuthService {
       now: Date.now(),
       maxLifetimeSeconds: policy.max_assertion_lifetime_seconds,
       requireTyp: policy.require_assertion_typ,
-      ...(document.token_endpoint_auth_signing_alg ? { documentAlg: document.token_endpoint_auth_signing_alg } : {}),
+      documentAlg: document.token_endpoint_auth_signing_alg || undefined,
     };
     let verification = await this.verifyWith(entry, request.client_assertion, ctx);
     // A key the held set lacks: the client may have rotated its keys. Fetch them again and try once more.

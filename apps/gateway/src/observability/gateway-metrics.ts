@@ -107,12 +107,13 @@ export class GatewayMetrics {
 function counted(
   series: Map<string, ReturnType<Counter['labels']>>,
   counter: Counter<string>,
-  ...values: string[]
+  first: string,
+  second?: string,
 ): void {
-  const key = values.join(' ');
+  const key = second === undefined ? first : `${first} ${second}`;
   let child = series.get(key);
   if (!child) {
-    child = counter.labels(...values);
+    child = second === undefined ? counter.labels(first) : counter.labels(first, second);
     series.set(key, child);
   }
   child.inc();
