@@ -2,13 +2,15 @@ import { clientEvent } from '@cimd/core';
 import { eventFields } from '@cimd/contracts';
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@cimd/testing';
-import { EVENTS_GROUP } from '../../apps/gateway/src/events/client-events.consumer';
+import { Client } from 'pg';
+import { ClientEventsConsumer, EVENTS_GROUP } from '../../apps/gateway/src/events/client-events.consumer';
 import { GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 /**
  * The gateway's consumer group on the client event stream does not keep a consumer for every
  * gateway that ever ran (consumers are named host-pid): a dead one's entries are claimed, then
- * the consumer is deleted. CIMD_EVENTS_CLAIM_IDLE_MS=1000 makes "dead" 3 × (1 s + 2 s) = 9 s.
+ * the consumer is deleted. CIMD_EVENTS_CLAIM_IDLE_MS=1000 makes "dead" 3 × (1 s + 2 s) = 9 s. Nor
+ * does it keep the id of every event it ever applied: those the stream can no longer deliver are forgotten.
  */
 let stack: GatewayStack;
 
@@ -62,3 +64,50 @@ it('claims the entries of consumers of dead gateways, then forgets those consume
   const pending = (await stack.redis.xpending(stack.keys.events, EVENTS_GROUP)) as [number, ...unknown[]];
   expect(pending[0]).toBe(0);
 }, 45_000);
+
+it('forgets the processed events the stream can no longer deliver, and keeps the others', async () => {
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  try {
+    const processed = async (ids: string[]) =>
+      (
+        await db.query<{ event_id: string }>('SELECT event_id FROM processed_events WHERE event_id = ANY($1)', [ids])
+      ).rows
+        .map((r) => r.event_id)
+        .sort();
+    // An event the stream still holds, processed by the gateway: it could still be delivered again.
+    const held = clientEvent(
+      'client.fetched',
+      'https://client.test/held.json',
+      { revalidated: false, expires_at: Date.now() + 60_000 },
+      { id: randomUUID(), now: Date.now() },
+    );
+    await stack.redis.xadd(stack.keys.events, '*', ...eventFields(held));
+    await waitFor(async () => (await processed([held.id])).length === 1, 'the event to be processed');
+    const [first] = await stack.redis.xrange(stack.keys.events, '-', '+', 'COUNT', 1);
+    const oldest = Number(first?.[0].split('-')[0]);
+    // Two processed days before the stream's oldest entry (theirs were trimmed), one minutes
+    // before it (within the margin left for the clocks of Redis and PostgreSQL).
+    const trimmed = [randomUUID(), randomUUID()];
+    const nearby = randomUUID();
+    await db.query('INSERT INTO processed_events (event_id, processed_at) VALUES ($1, $3), ($2, $3), ($4, $5)', [
+      trimmed[0],
+      trimmed[1],
+      new Date(oldest - 3 * 86_400_000),
+      nearby,
+      new Date(oldest - 5 * 60_000),
+    ]);
+
+    // And a backlog larger than one delete statement takes.
+    await db.query(
+      'INSERT INTO processed_events (event_id, processed_at) SELECT gen_random_uuid(), $1 FROM generate_series(1, 11000)',
+      [new Date(oldest - 2 * 86_400_000)],
+    );
+
+    expect(await stack.app.get(ClientEventsConsumer).forgetTrimmedEvents()).toBe(11_002);
+    expect(await processed([...trimmed, nearby, held.id])).toEqual([nearby, held.id].sort());
+    expect(await stack.app.get(ClientEventsConsumer).forgetTrimmedEvents()).toBe(0);
+  } finally {
+    await db.end();
+  }
+}, 30_000);

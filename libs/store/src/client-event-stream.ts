@@ -97,6 +97,15 @@ export class ClientEventStream {
     await this.reader().xgroup('DELCONSUMER', this.keys.events, group, name);
   }
 
+  /**
+   * When the oldest entry still in the stream was added (ms since the epoch, from its id), or
+   * undefined for an empty stream. Entries before it were trimmed and can never be delivered again.
+   */
+  async oldestEntryTime(): Promise<number | undefined> {
+    const [first] = (await this.reader().xrange(this.keys.events, '-', '+', 'COUNT', 1)) as RawEntries;
+    return first ? Number(first[0].split('-')[0]) : undefined;
+  }
+
   /** Stop reading: a blocked read ends with an error, which the reader's loop takes as the signal to stop. */
   close(): void {
     this.blocking?.disconnect();

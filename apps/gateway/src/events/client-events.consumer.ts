@@ -5,11 +5,15 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
 import { ClientEventHandler } from './client-event.handler';
+import { RegisteredClientsRepository } from './registered-clients.repository';
 import { TenantEventPublisher } from './tenant-event.publisher';
 
 export const EVENTS_GROUP = 'gateway';
 const BLOCK_MS = 2000;
 const STOP_WAIT_MS = 1000;
+const FORGET_PROCESSED_EVERY_MS = 600_000;
+/** Clock differences between Redis and PostgreSQL hosts, with room to spare. */
+const PROCESSED_MARGIN_MS = 600_000;
 
 /**
  * The gateway's consumer of the fetcher's client events (a Redis Stream consumer group): each
@@ -27,6 +31,7 @@ export class ClientEventsConsumer implements OnApplicationBootstrap, OnApplicati
     private readonly stream: ClientEventStream,
     private readonly handler: ClientEventHandler,
     private readonly publisher: TenantEventPublisher,
+    private readonly registered: RegisteredClientsRepository,
     @InjectConfig() private readonly config: GatewayConfig,
     @InjectLogger() private readonly logger: Logger,
   ) {}
@@ -45,6 +50,7 @@ export class ClientEventsConsumer implements OnApplicationBootstrap, OnApplicati
 
   private async run(): Promise<void> {
     let lastClaim = 0;
+    let lastForget = 0;
     // Our own entries read but not acknowledged (a failed attempt, or a restart with the same name) come first.
     let ownPending = true;
     while (this.running) {
@@ -54,6 +60,10 @@ export class ClientEventsConsumer implements OnApplicationBootstrap, OnApplicati
           await this.claimAbandoned();
           await this.forgetDeadConsumers();
           lastClaim = Date.now();
+        }
+        if (Date.now() - lastForget > FORGET_PROCESSED_EVERY_MS) {
+          lastForget = Date.now();
+          await this.forgetTrimmedEvents();
         }
         const entries = await this.stream.read(EVENTS_GROUP, this.consumer, {
           count: 100,
@@ -68,6 +78,26 @@ export class ClientEventsConsumer implements OnApplicationBootstrap, OnApplicati
         this.logger.warn({ err: (e as Error).message }, 'event consumer: retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
       }
+    }
+  }
+
+  /**
+   * The idempotency record (processed_events) would grow forever: forget the events the stream
+   * can no longer deliver, those processed before its oldest entry was added (an event is
+   * processed after it is added, so those entries were trimmed). Best effort, every 10 minutes.
+   */
+  async forgetTrimmedEvents(): Promise<number> {
+    try {
+      const oldest = (await this.stream.oldestEntryTime()) ?? Date.now();
+      const forgotten = await this.registered.forgetProcessedBefore(new Date(oldest - PROCESSED_MARGIN_MS));
+      if (forgotten > 0) this.logger.info({ forgotten }, 'forgot processed events the stream no longer holds');
+      return forgotten;
+    } catch (e) {
+      this.logger.warn(
+        { err: (e as Error).message },
+        'could not forget old processed events; trying again in 10 minutes',
+      );
+      return 0;
     }
   }
 

@@ -1,6 +1,10 @@
 import type { ClientEvent, ClientStatus } from '@cimd/core';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** Rows deleted per statement when forgetting processed events: short transactions, whatever the backlog. */
+const FORGET_BATCH = 5000;
 
 const STATUS_OF: Record<ClientEvent['type'], ClientStatus> = {
   'client.fetched': 'valid',
@@ -16,6 +20,8 @@ const STATUS_OF: Record<ClientEvent['type'], ClientStatus> = {
  */
 @Injectable()
 export class RegisteredClientsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
   /** Claim an event for processing; false when it was processed before. */
   async claim(manager: EntityManager, eventId: string): Promise<boolean> {
     const claimed = await manager.query<unknown[]>(
@@ -49,5 +55,19 @@ export class RegisteredClientsRepository {
         changes ? JSON.stringify(changes) : null,
       ],
     );
+  }
+
+  /** Forget the events processed before `before` (they can no longer be delivered again); how many went. */
+  async forgetProcessedBefore(before: Date): Promise<number> {
+    let forgotten = 0;
+    for (;;) {
+      const [, count] = await this.db.query<[unknown, number]>(
+        `DELETE FROM processed_events WHERE event_id IN
+           (SELECT event_id FROM processed_events WHERE processed_at < $1 LIMIT ${FORGET_BATCH})`,
+        [before.toISOString()],
+      );
+      forgotten += count;
+      if (count < FORGET_BATCH) return forgotten;
+    }
   }
 }

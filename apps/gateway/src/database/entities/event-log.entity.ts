@@ -1,7 +1,11 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
-/** Client events already acted on: the consumer's idempotency record (at-least-once in, once in effect). */
+/**
+ * Client events already acted on: the consumer's idempotency record (at-least-once in, once in
+ * effect). Rows are forgotten by age once the stream can no longer deliver their events.
+ */
 @Entity({ name: 'processed_events' })
+@Index('idx_processed_events_processed_at', ['processedAt'])
 export class ProcessedEventEntity {
   @PrimaryColumn({ name: 'event_id', type: 'uuid' })
   eventId!: string;
