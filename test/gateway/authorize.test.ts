@@ -1,6 +1,7 @@
 import { parseCacheEntry } from '@cimd/core';
 
 import { waitFor } from '@cimd/testing';
+import { FetchRequests } from '../../apps/gateway/src/clients/fetch-requests';
 import { documentFor, GatewayStack, startGatewayStack } from '../support/gateway-stack';
 
 /**
@@ -149,6 +150,24 @@ describe('authorize check', () => {
     const r = await check(request(id));
     expect(r.body).toMatchObject({ decision: 'allow', cache: { status: 'stale' } });
     expect(r.body.trust.warnings).toContain('client.stale');
+  });
+
+  it('stale while the origin fails: a burst of checks asks for one refresh, not one per check', async () => {
+    const id = serve('/flaky-popular.json');
+    await check(request(id));
+    stack.origin.route('/flaky-popular.json', (_req, res) => res.writeHead(503).end());
+    await setTimes(id, { refresh_at: Date.now() - 2000, expires_at: Date.now() - 1000 });
+    expect((await check(request(id))).body.cache.status).toBe('stale');
+    const fetches = stack.app.get(FetchRequests);
+    const asked = jest.spyOn(fetches, 'request');
+    try {
+      const answers = await Promise.all(Array.from({ length: 40 }, () => check(request(id))));
+      expect(answers.map((a) => a.body.cache.status)).toEqual(Array(40).fill('stale'));
+      // The check that made it stale asked within the last seconds: none of the 40 asks again.
+      expect(asked.mock.calls.filter(([clientId]) => clientId === id).length).toBeLessThanOrEqual(1);
+    } finally {
+      asked.mockRestore();
+    }
   });
 
   it('expired beyond the stale-if-error window: pending, never a stale allow', async () => {

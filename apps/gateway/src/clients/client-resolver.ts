@@ -12,6 +12,7 @@ import {
 import { InjectLogger } from '@cimd/runtime';
 import { ClientCacheRepository, RedisPubSub } from '@cimd/store';
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { LocalCache } from '../common/local-cache';
 import { GatewayConfig, InjectConfig } from '../gateway-config';
@@ -50,6 +51,13 @@ export function newerKeys(entry: CacheEntry): Newer {
   };
 }
 
+/**
+ * How long this process lets a background refresh it asked for stand before asking again for the
+ * same entry. The job (deduplicated by client, retried with backoff) does the rest; asking on
+ * every check of a popular client whose origin fails would run a queue script in Redis per check.
+ */
+const REFRESH_ASK_EVERY_MS = 5000;
+
 /** A client's entry as a request may use it, or why there is none to use yet. */
 export type Resolution =
   { kind: 'entry'; entry: CacheEntry; status: CacheStatus } | { kind: 'pending'; situation: PendingSituation };
@@ -66,6 +74,8 @@ export type Resolution =
 @Injectable()
 export class ClientResolver implements OnModuleInit {
   private readonly inflight = new Map<string, Promise<CacheEntry | undefined>>();
+  /** Background refreshes asked for lately, by client key and the fetched_at of the entry they would replace. */
+  private readonly refreshAsked = new LRUCache<string, true>({ max: 10_000, ttl: REFRESH_ASK_EVERY_MS });
   private readonly copies: LocalCache<ClientCopy, { clientId: string; url: ClientIdUrlCheck }>;
 
   constructor(
@@ -139,19 +149,19 @@ export class ClientResolver implements OnModuleInit {
       case 'refused':
         this.metrics.cacheLookup(entry.status);
         // Look again from time to time: a vanished or broken document may come back.
-        if (state.refresh) this.background(clientId);
+        if (state.refresh) this.background(clientId, key, entry);
         return { kind: 'entry', entry, status: 'hit' };
       case 'fresh':
         this.metrics.cacheLookup('hit');
         return { kind: 'entry', entry, status: 'hit' };
       case 'refresh_due':
         this.metrics.cacheLookup('refreshing');
-        this.background(clientId);
+        this.background(clientId, key, entry);
         return { kind: 'entry', entry, status: 'refreshing' };
       case 'stale':
         // The fetcher already failed since expiry: do not make this request wait again.
         this.metrics.cacheLookup('stale');
-        this.background(clientId);
+        this.background(clientId, key, entry);
         return { kind: 'entry', entry, status: 'stale' };
       case 'expired': {
         this.metrics.cacheLookup('expired');
@@ -208,8 +218,12 @@ export class ClientResolver implements OnModuleInit {
     return pendingDecision(situation, attempts, Date.now());
   }
 
-  private background(clientId: string): void {
+  private background(clientId: string, key: string, entry: CacheEntry): void {
+    const asked = `${key} ${entry.fetched_at}`;
+    if (this.refreshAsked.has(asked)) return;
+    this.refreshAsked.set(asked, true);
     this.fetches.request(clientId, 'refresh').catch((e: Error) => {
+      this.refreshAsked.delete(asked);
       this.logger.warn({ client_id: clientId, err: e.message }, 'could not enqueue a refresh');
     });
   }
